@@ -1,0 +1,25 @@
+/** A key template placeholder that cannot be resolved, or a key that cannot be built. */
+export class KeyTemplateError extends Error {
+  override name = 'KeyTemplateError'
+}
+
+/** A value (or argument) that a serializer or key encoder cannot represent. */
+export class SerializationError extends Error {
+  override name = 'SerializationError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/** Bytes that are not a valid wire-format entry (too short, or the value does not decode). */
+export class WireFormatError extends Error {
+  override name = 'WireFormatError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/** An operation that did not finish within its deadline. */
+export class TimeoutError extends Error {
+  override name = 'TimeoutError'
+}
