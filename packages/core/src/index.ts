@@ -1,1 +1,19 @@
-export const placeholder = 1
+/**
+ * @acache/core — caching for Node.js services: TTL and stale-while-revalidate (`cache`), background
+ * refresh (`bg`, `bg.write`, `bg.read`), single-flight, the storage protocol with in-memory, hybrid
+ * and chained stores, key templates, the wire format, serializers and metrics. No runtime dependencies.
+ *
+ * @packageDocumentation
+ */
+export { cache } from './cache.js'
+export type { Cached, CachedMembers, CacheDecorator, CacheOptions, Duration, StoreOption } from './cache.js'
+export { bg } from './bg.js'
+export type { Bg, BgFunction, BgOptions, BgReader, BgReadOptions } from './bg.js'
+export type { Logger } from './error-reporting.js'
+export { entryState, FRESH, STALE, DEAD, REFRESH_RETRY_SECONDS } from './freshness.js'
+export type { EntryState } from './freshness.js'
+export { InMemCache, estimateBytes } from './in-mem-cache.js'
+export type { InMemCacheOptions } from './in-mem-cache.js'
+export { parseDuration } from './duration.js'
+export { KeyTemplateError, SerializationError, WireFormatError, TimeoutError } from './errors.js'
+export type { CacheEntry, CacheStorage, ErrorHandler, ErrorInfo, MaybePromise, MetricsCollector, Serializer } from './types.js'

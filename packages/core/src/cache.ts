@@ -1,0 +1,431 @@
+import { now as clockNow, preciseNow } from './clock.js'
+import { parseDuration } from './duration.js'
+import {
+  checkLogger,
+  checkOnError,
+  checkOptionKeys,
+  errorTypeOf,
+  isThenable,
+  reportError,
+  type Logger,
+} from './error-reporting.js'
+import { DEAD, FRESH, STALE, entryState, freshUntilOf, mayRetryRefresh, physicalTtl } from './freshness.js'
+import { InMemCache, MemRecord } from './in-mem-cache.js'
+import { compileKey, type KeyBuilder } from './key-template.js'
+import { NULL_METRICS } from './metrics.js'
+import { resolveStore } from './store-resolution.js'
+import type { CacheEntry, CacheStorage, ErrorHandler, MaybePromise, MetricsCollector } from './types.js'
+
+/** A duration: seconds (floats allowed) or a string such as `'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1d'`. */
+export type Duration = number | string
+
+/** A store given as an instance, a class (constructed once) or a factory (called once). */
+export type StoreOption = CacheStorage | (new () => CacheStorage) | (() => CacheStorage)
+
+/** Options of {@link cache}. */
+export interface CacheOptions {
+  /**
+   * The cache key: a template (`'user:{id}'`, `'{0}:{1}'`, `'{user.id}'`, `{{`/`}}` for literal braces),
+   * a function of the arguments, or a static string. Default: the function's name plus a canonical
+   * encoding of all arguments.
+   */
+  key?: string | ((...args: any[]) => string | number)
+  /** Stale-while-revalidate window after the TTL: a stale value is returned at once while one refresh runs. */
+  stale?: Duration
+  /** Where entries live. Default: a private `InMemCache` per decorated function. */
+  store?: StoreOption
+  /** Where hits, misses, latency and errors are reported. Default: none (`NULL_METRICS`, no cost). */
+  metrics?: MetricsCollector
+  /** The name used in metrics and default keys. Default: the function's name. */
+  name?: string
+  /** Cache `null` results too. Default false (`undefined` is never cached). */
+  cacheNull?: boolean
+  /** Receives background failures (SWR refreshes). Without it they are logged as warnings. */
+  onError?: ErrorHandler
+  /** Where background warnings go when there is no `onError`. Default `console`; `null` silences them. */
+  logger?: Logger | null
+}
+
+const CACHE_OPTIONS = ['key', 'stale', 'store', 'metrics', 'name', 'cacheNull', 'onError', 'logger'] as const
+
+type AnyFn = (this: any, ...args: any[]) => any
+
+/** The extra members of a function wrapped by {@link cache}. */
+export interface CachedMembers<A extends unknown[], R> {
+  /** Remove the entry those arguments map to. */
+  invalidate(...args: A): MaybePromise<void>
+  /** Remove every entry of the store (a shared store is cleared for everyone using it). */
+  clear(): MaybePromise<void>
+  /** Run the function now (joining a load already running for the key), store the result, restart its TTL. */
+  refresh(...args: A): MaybePromise<Awaited<R>>
+  /** The cached value (fresh or stale) without calling the function, or `undefined`. Records no metrics. */
+  peek(...args: A): MaybePromise<Awaited<R> | undefined>
+  /** The key those arguments map to. */
+  key(...args: A): string
+  /** The store the entries live in. */
+  readonly store: CacheStorage
+}
+
+/** A function wrapped by {@link cache}: the same call signature, plus {@link CachedMembers}. */
+export type Cached<F extends AnyFn> = F & CachedMembers<Parameters<F>, ReturnType<F>>
+
+/** What `cache(ttl, options)` returns: wraps a function, or decorates a method (TC39 or legacy decorators). */
+export interface CacheDecorator {
+  <F extends AnyFn>(fn: F, context?: ClassMethodDecoratorContext): Cached<F>
+  (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): PropertyDescriptor
+}
+
+const AsyncFunction = (async () => {}).constructor
+
+/**
+ * One decorated function's state: its options, its store and its in-flight loads.
+ * The timing decisions come from `freshness.ts`; this class does the I/O around them.
+ */
+class CacheEngine {
+  readonly mem: InMemCache | undefined
+  readonly metrics: MetricsCollector | undefined
+  /** True once the function is known to return promises: hits then return (cached) promises too. */
+  asyncMode: boolean
+  /** In-flight loads per key: concurrent misses, dead reloads and refreshes share one. */
+  readonly inflight = new Map<string, Promise<unknown>>()
+  /** When the last background refresh of a key failed (epoch seconds). */
+  private readonly failures = new Map<string, number>()
+
+  constructor(
+    readonly fn: AnyFn,
+    readonly name: string,
+    readonly ttl: number,
+    readonly stale: number,
+    readonly store: CacheStorage,
+    readonly keyOf: KeyBuilder,
+    metrics: MetricsCollector | undefined,
+    readonly cacheNull: boolean,
+    readonly onError: ErrorHandler | undefined,
+    readonly logger: Logger | null,
+  ) {
+    this.mem = store instanceof InMemCache ? store : undefined
+    this.metrics = metrics === undefined || metrics === NULL_METRICS ? undefined : metrics
+    this.asyncMode = fn instanceof AsyncFunction
+  }
+
+  /** A call through the general path: any store, any number of arguments. */
+  call(thisArg: unknown, args: unknown[]): unknown {
+    const key = this.keyOf(args)
+    const got = this.store.getEntry(key)
+    if (isThenable(got)) {
+      return (got as Promise<CacheEntry | undefined>).then((entry) => this.decide(thisArg, args, key, entry, true))
+    }
+    return this.decide(thisArg, args, key, got, false)
+  }
+
+  /** What to return for an entry read from the store (or its absence). */
+  decide(thisArg: unknown, args: unknown[], key: string, entry: CacheEntry | undefined, settled: boolean): unknown {
+    if (entry !== undefined) {
+      const now = clockNow()
+      const state = entryState(entry.freshUntil, now, this.stale)
+      if (state !== DEAD) {
+        this.metrics?.recordHit(this.name, state === STALE)
+        if (state === STALE) this.refreshInBackground(thisArg, args, key, now)
+        return settled ? entry.value : this.hitValue(entry)
+      }
+    }
+    this.metrics?.recordMiss(this.name)
+    return this.load(thisArg, args, key)
+  }
+
+  hitValue(entry: CacheEntry): unknown {
+    if (!this.asyncMode) return entry.value
+    if (entry instanceof MemRecord) return (entry.promise ??= Promise.resolve(entry.value))
+    return Promise.resolve(entry.value)
+  }
+
+  /** Load through the single flight of `key`, joining one already running. */
+  load(thisArg: unknown, args: unknown[], key: string): unknown {
+    if (this.asyncMode) {
+      const pending = this.inflight.get(key)
+      if (pending !== undefined) return pending
+    }
+    return this.startLoad(thisArg, args, key)
+  }
+
+  private startLoad(thisArg: unknown, args: unknown[], key: string): unknown {
+    const t0 = this.metrics === undefined ? 0 : performance.now()
+    let result: unknown
+    try {
+      result = this.fn.apply(thisArg, args)
+    } catch (error) {
+      this.metrics?.recordError(this.name, 'load', errorTypeOf(error))
+      throw error
+    }
+    if (isThenable(result)) {
+      this.asyncMode = true
+      return this.fly(key, Promise.resolve(result), t0)
+    }
+    this.recordLoad(t0)
+    const written = this.write(key, result)
+    return isThenable(written) ? written.then(() => result) : result
+  }
+
+  /** Registers `pending` as the in-flight load of `key`; it writes the value when it lands (unless invalidated meanwhile). */
+  private fly(key: string, pending: Promise<unknown>, t0: number): Promise<unknown> {
+    const flight: Promise<unknown> = pending.then(
+      (value) => {
+        this.recordLoad(t0)
+        const written = this.inflight.get(key) === flight ? this.write(key, value) : undefined
+        if (isThenable(written)) {
+          return written.then(
+            () => this.land(key, flight, value),
+            (error) => {
+              this.land(key, flight, undefined)
+              throw error
+            },
+          )
+        }
+        return this.land(key, flight, value)
+      },
+      (error) => {
+        this.land(key, flight, undefined)
+        this.metrics?.recordError(this.name, 'load', errorTypeOf(error))
+        throw error
+      },
+    )
+    this.inflight.set(key, flight)
+    return flight
+  }
+
+  private land(key: string, flight: Promise<unknown>, value: unknown): unknown {
+    if (this.inflight.get(key) === flight) this.inflight.delete(key)
+    return value
+  }
+
+  private recordLoad(t0: number): void {
+    if (this.metrics !== undefined) this.metrics.recordLatency(this.name, 'load', (performance.now() - t0) / 1000)
+  }
+
+  /** Store a loaded value: never `undefined`, `null` only with `cacheNull`. Physical TTL = ttl + stale. */
+  write(key: string, value: unknown): MaybePromise<void> {
+    if (value === undefined || (value === null && !this.cacheNull)) return
+    const createdAt = preciseNow()
+    const freshUntil = freshUntilOf(createdAt, this.ttl)
+    const ttl = physicalTtl(this.ttl, this.stale)
+    this.metrics?.recordSet(this.name)
+    if (this.mem !== undefined) {
+      this.mem.put(key, value, createdAt, freshUntil, ttl)
+      return
+    }
+    return this.store.setEntry(key, { value, createdAt, freshUntil }, ttl)
+  }
+
+  /** SWR: start at most one refresh of a stale key; its failure keeps the stale value and is reported. */
+  refreshInBackground(thisArg: unknown, args: unknown[], key: string, now: number): void {
+    if (this.inflight.has(key) || !mayRetryRefresh(this.failures.get(key), now)) return
+    let pending: unknown
+    if (this.asyncMode) {
+      try {
+        pending = this.startLoad(thisArg, args, key)
+      } catch (error) {
+        this.refreshSettled(key, error)
+        return
+      }
+    } else {
+      // A synchronous function cannot run in the background: run it right after the caller got the stale value.
+      pending = this.fly(
+        key,
+        Promise.resolve().then(() => this.fn.apply(thisArg, args)),
+        this.metrics === undefined ? 0 : performance.now(),
+      )
+    }
+    if (isThenable(pending)) {
+      pending.then(
+        () => this.refreshSettled(key, undefined),
+        (error) => this.refreshSettled(key, error),
+      )
+    } else {
+      this.refreshSettled(key, undefined)
+    }
+  }
+
+  private refreshSettled(key: string, error: unknown): void {
+    this.metrics?.recordBackgroundRefresh(this.name, error === undefined)
+    if (error === undefined) {
+      this.failures.delete(key)
+      return
+    }
+    // Bounded: keys that fail and are never read again must not pile up.
+    if (this.failures.size >= 10_000) this.failures.clear()
+    this.failures.set(key, preciseNow())
+    reportError(error, { cacheName: this.name, key, operation: 'refresh' }, undefined, this.onError, this.logger)
+  }
+
+  refresh(thisArg: unknown, args: unknown[]): unknown {
+    const key = this.keyOf(args)
+    return this.inflight.get(key) ?? this.startLoad(thisArg, args, key)
+  }
+
+  invalidate(args: unknown[]): MaybePromise<void> {
+    const key = this.keyOf(args)
+    this.inflight.delete(key)
+    this.failures.delete(key)
+    this.metrics?.recordDelete(this.name)
+    return this.store.delete(key)
+  }
+
+  clear(): MaybePromise<void> {
+    this.inflight.clear()
+    this.failures.clear()
+    return this.store.clear()
+  }
+
+  peek(args: unknown[]): unknown {
+    const got = this.store.getEntry(this.keyOf(args))
+    const pick = (entry: CacheEntry | undefined) =>
+      entry !== undefined && entryState(entry.freshUntil, clockNow(), this.stale) !== DEAD ? entry.value : undefined
+    return isThenable(got) ? (got as Promise<CacheEntry | undefined>).then(pick) : pick(got)
+  }
+}
+
+/** Builds the callable for an engine: a lean hit path for single-argument calls on an `InMemCache`. */
+function wrap(engine: CacheEngine): AnyFn {
+  const general = function (this: unknown, ...args: unknown[]): unknown {
+    return engine.call(this, args)
+  }
+  const mem = engine.mem
+  const one = engine.keyOf.one
+  if (mem === undefined || one === undefined) return general
+  const name = engine.name
+  const metrics = engine.metrics
+  // The hit path: no allocation (the async hit hands back the entry's cached promise), no await,
+  // an amortised clock read. Anything else goes through `general`.
+  return function (this: unknown, a0?: unknown): unknown {
+    if (arguments.length <= 1) {
+      const now = clockNow()
+      const rec = mem.record(one(a0), now)
+      if (rec !== undefined && now < rec.freshUntil) {
+        if (metrics !== undefined) metrics.recordHit(name, false)
+        return engine.asyncMode ? (rec.promise ??= Promise.resolve(rec.value)) : rec.value
+      }
+    }
+    return general.apply(this, arguments as unknown as unknown[])
+  }
+}
+
+function checkMetrics(where: string, metrics: unknown): MetricsCollector | undefined {
+  if (metrics === undefined) return undefined
+  const methods = [
+    'recordHit',
+    'recordMiss',
+    'recordSet',
+    'recordDelete',
+    'recordLatency',
+    'recordError',
+    'recordMemoryUsage',
+    'recordBackgroundRefresh',
+  ]
+  if (metrics === null || typeof metrics !== 'object' || methods.some((m) => typeof (metrics as any)[m] !== 'function')) {
+    throw new TypeError(`${where}: option "metrics" must be a MetricsCollector (${methods.join(', ')})`)
+  }
+  return metrics as MetricsCollector
+}
+
+/** Validated `cache()` options, before a function is known. */
+interface CacheSettings {
+  ttl: number
+  stale: number
+  options: CacheOptions
+  metrics: MetricsCollector | undefined
+  onError: ErrorHandler | undefined
+  logger: Logger | null
+}
+
+function checkSettings(ttlInput: unknown, options: CacheOptions | undefined): CacheSettings {
+  checkOptionKeys('cache()', options, CACHE_OPTIONS)
+  const opts = options ?? {}
+  const ttl = parseDuration(ttlInput, 'ttl', { allowNegative: true })
+  const stale = opts.stale === undefined ? 0 : parseDuration(opts.stale, 'stale')
+  if (opts.cacheNull !== undefined && typeof opts.cacheNull !== 'boolean') {
+    throw new TypeError('cache(): option "cacheNull" must be a boolean')
+  }
+  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name === '')) {
+    throw new TypeError('cache(): option "name" must be a non-empty string')
+  }
+  if (opts.key !== undefined && typeof opts.key !== 'string' && typeof opts.key !== 'function') {
+    throw new TypeError('cache(): option "key" must be a template string or a function of the arguments')
+  }
+  return {
+    ttl,
+    stale,
+    options: opts,
+    metrics: checkMetrics('cache()', opts.metrics),
+    onError: checkOnError('cache()', opts.onError),
+    logger: checkLogger('cache()', opts.logger),
+  }
+}
+
+let anonymousCount = 0
+
+function decorate<F extends AnyFn>(settings: CacheSettings, fn: F, contextName?: string): Cached<F> {
+  if (typeof fn !== 'function') throw new TypeError(`cache(): expected a function to wrap, got ${typeof fn}`)
+  const { ttl, stale, options } = settings
+  const name = options.name ?? (contextName || fn.name || `anonymous#${++anonymousCount}`)
+  const keyOf = compileKey(options.key as Parameters<typeof compileKey>[0], fn, name)
+  const store = options.store === undefined ? new InMemCache() : resolveStore(options.store, 'store')
+
+  let wrapped: AnyFn
+  let engine: CacheEngine | undefined
+  if (ttl <= 0) {
+    // Bypass: always call, never store.
+    wrapped = function (this: unknown, ...args: unknown[]) {
+      return fn.apply(this, args)
+    }
+  } else {
+    engine = new CacheEngine(fn, name, ttl, stale, store, keyOf, settings.metrics, options.cacheNull === true, settings.onError, settings.logger)
+    wrapped = wrap(engine)
+  }
+  const members: CachedMembers<unknown[], unknown> = {
+    invalidate: (...args) => (engine ? engine.invalidate(args) : store.delete(keyOf(args))),
+    clear: () => (engine ? engine.clear() : store.clear()),
+    refresh(this: unknown, ...args) {
+      return (engine ? engine.refresh(this, args) : fn.apply(this, args)) as MaybePromise<unknown>
+    },
+    peek: (...args) => (engine ? engine.peek(args) : undefined) as MaybePromise<unknown>,
+    key: (...args) => keyOf(args),
+    store,
+  }
+  Object.defineProperties(wrapped, {
+    name: { value: fn.name, configurable: true },
+    length: { value: fn.length, configurable: true },
+  })
+  return Object.assign(wrapped, members) as Cached<F>
+}
+
+/**
+ * Caches a function's results for `ttl` (seconds or `'30s'`-style strings), with optional
+ * stale-while-revalidate. Concurrent misses of one key run the function once. `ttl <= 0` bypasses
+ * the cache. Works on async and sync functions (a sync function stays sync with a synchronous
+ * store) and as a method decorator.
+ *
+ * @example
+ * const getUser = cache(60, { key: 'user:{id}' })(async (id: number) => db.fetchUser(id))
+ * const getPrice = cache('1m', { stale: '30s', key: 'price:{symbol}' })(async (symbol: string) => api.price(symbol))
+ *
+ * class Users {
+ *   @cache(60, { key: 'user:{0}' })
+ *   async get(id: number) { return db.fetchUser(id) }
+ * }
+ */
+export function cache(ttl: Duration, options?: CacheOptions): CacheDecorator {
+  const settings = checkSettings(ttl, options)
+  return function (target: any, context?: any, descriptor?: PropertyDescriptor): any {
+    if (descriptor !== undefined && typeof descriptor === 'object' && typeof descriptor.value === 'function') {
+      // Legacy (experimentalDecorators) method decorator.
+      return { ...descriptor, value: decorate(settings, descriptor.value, String(context)) }
+    }
+    if (context !== undefined && context !== null && typeof context === 'object' && 'kind' in context) {
+      if (context.kind !== 'method') {
+        throw new TypeError(`cache(): can decorate functions and methods, not a ${String(context.kind)}`)
+      }
+      return decorate(settings, target, String(context.name))
+    }
+    return decorate(settings, target)
+  } as CacheDecorator
+}

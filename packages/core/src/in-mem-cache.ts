@@ -1,0 +1,316 @@
+import { now as clockNow, preciseNow } from './clock.js'
+import { freshUntilOf } from './freshness.js'
+import type { CacheEntry, CacheStorage } from './types.js'
+
+/**
+ * One stored entry. It *is* the `CacheEntry` handed out by `getEntry` (no copy on reads); the
+ * extra fields are the store's own bookkeeping. Every record has the same fields in the same
+ * order so V8 keeps one hidden class for all of them.
+ * @internal
+ */
+export class MemRecord implements CacheEntry {
+  /** Physical expiry (epoch seconds, inclusive: the entry is there at exactly this time); `Infinity` for none. */
+  expiresAt: number
+  /** Set on every read, cleared by the eviction hand (SIEVE). */
+  visited = false
+  /** A resolved promise of `value`, made on the first async hit and reused by later ones. */
+  promise: Promise<unknown> | undefined = undefined
+  /** Estimated size in bytes, kept for `maxBytes` and `memoryUsage()`. */
+  size: number
+  constructor(
+    public value: unknown,
+    public freshUntil: number,
+    public createdAt: number,
+    expiresAt: number,
+    size: number,
+  ) {
+    this.expiresAt = expiresAt
+    this.size = size
+  }
+}
+
+/** Options of {@link InMemCache}. */
+export interface InMemCacheOptions {
+  /** The most entries to keep; beyond it the least recently used ones are evicted. Default: no limit. */
+  maxSize?: number
+  /** The most (estimated) bytes to keep; beyond it entries are evicted. Default: no limit. */
+  maxBytes?: number
+}
+
+const RECORD_OVERHEAD_BYTES = 96
+
+/**
+ * A rough, cheap estimate of a value's heap size (bytes), for `maxBytes` and `memoryUsage()`.
+ * Walks at most a few levels and a bounded number of properties: it is an estimate, not a census.
+ */
+export function estimateBytes(value: unknown, depth = 0): number {
+  switch (typeof value) {
+    case 'string':
+      return 16 + value.length * 2
+    case 'number':
+    case 'bigint':
+      return 8
+    case 'boolean':
+    case 'undefined':
+      return 4
+    case 'object': {
+      if (value === null) return 4
+      if (ArrayBuffer.isView(value)) return 64 + value.byteLength
+      if (depth >= 3) return 64
+      let total = 32
+      let budget = 64
+      if (Array.isArray(value)) {
+        for (const item of value) {
+          if (budget-- === 0) return total + (value.length - 64) * 16
+          total += 8 + estimateBytes(item, depth + 1)
+        }
+        return total
+      }
+      if (value instanceof Map || value instanceof Set) {
+        for (const item of value as Iterable<unknown>) {
+          if (budget-- === 0) break
+          total += 16 + estimateBytes(item, depth + 1)
+        }
+        return total
+      }
+      for (const k in value) {
+        if (budget-- === 0) break
+        total += 8 + k.length * 2 + estimateBytes((value as Record<string, unknown>)[k], depth + 1)
+      }
+      return total
+    }
+    default:
+      return 16
+  }
+}
+
+function checkLimit(value: unknown, option: string): number {
+  if (value === undefined) return Infinity
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new TypeError(`InMemCache: option "${option}" must be a positive integer (got ${String(value)})`)
+  }
+  return value
+}
+
+function checkTtl(ttl: unknown, method: string): number {
+  if (typeof ttl !== 'number' || Number.isNaN(ttl) || ttl < 0) {
+    throw new TypeError(`InMemCache.${method}: ttl must be a number of seconds >= 0 (got ${String(ttl)})`)
+  }
+  return ttl
+}
+
+/**
+ * The in-process store: synchronous, so a cache hit through `cache()` needs no `await`.
+ *
+ * It stores **references**, not copies: callers must not mutate objects they got from the cache.
+ * Bounded by `maxSize` (entries) and/or `maxBytes` (estimated); eviction uses SIEVE, an LRU-family
+ * policy where a read only sets a flag (no reordering on the hit path) and the eviction hand skips
+ * — and clears — entries read since it last passed. Expired entries are dropped when read, swept a
+ * few at a time as new keys arrive, or all at once by `cleanupExpired()`.
+ *
+ * @example
+ * const store = new InMemCache({ maxSize: 10_000 })
+ * store.set('user:1', { name: 'Ada' }, 60)
+ * store.get('user:1') // { name: 'Ada' }
+ */
+export class InMemCache implements CacheStorage {
+  readonly maxSize: number
+  readonly maxBytes: number
+  private readonly map = new Map<string, MemRecord>()
+  private bytes = 0
+  /** The SIEVE hand: a live iterator over keys in insertion order. */
+  private hand: Iterator<string> | undefined
+  /** A second live iterator that checks a couple of entries for expiry on each insertion. */
+  private sweeper: Iterator<string> | undefined
+
+  constructor(options: InMemCacheOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('InMemCache: options must be an object')
+    for (const k of Object.keys(options)) {
+      if (k !== 'maxSize' && k !== 'maxBytes') throw new TypeError(`InMemCache: unknown option "${k}"`)
+    }
+    this.maxSize = checkLimit(options.maxSize, 'maxSize')
+    this.maxBytes = checkLimit(options.maxBytes, 'maxBytes')
+  }
+
+  /** Number of entries held (expired ones not yet swept included). */
+  get size(): number {
+    return this.map.size
+  }
+
+  /**
+   * The live record for `key` if it has not physically expired at `now`, marked as read.
+   * The engine's hit path reads freshness straight from it.
+   * @internal
+   */
+  record(key: string, now: number): MemRecord | undefined {
+    const rec = this.map.get(key)
+    if (rec === undefined) return undefined
+    if (now > rec.expiresAt) {
+      this.remove(key, rec)
+      return undefined
+    }
+    rec.visited = true
+    return rec
+  }
+
+  /**
+   * Store a value with explicit timestamps and physical TTL (seconds, 0 = none); returns the record.
+   * @internal
+   */
+  put(key: string, value: unknown, createdAt: number, freshUntil: number, ttl: number): MemRecord {
+    if (value === undefined) throw new TypeError(`InMemCache: cannot store undefined (key "${key}")`)
+    const expiresAt = ttl > 0 ? preciseNow() + ttl : Infinity
+    const size = RECORD_OVERHEAD_BYTES + key.length * 2 + estimateBytes(value)
+    const old = this.map.get(key)
+    if (old !== undefined) {
+      // Overwrite in place: the key keeps its place in the eviction order.
+      this.bytes += size - old.size
+      old.value = value
+      old.freshUntil = freshUntil
+      old.createdAt = createdAt
+      old.expiresAt = expiresAt
+      old.size = size
+      old.promise = undefined
+      this.enforceBytes(old)
+      return old
+    }
+    const rec = new MemRecord(value, freshUntil, createdAt, expiresAt, size)
+    if (this.map.size >= this.maxSize) this.evict()
+    this.sweep(2)
+    this.map.set(key, rec)
+    this.bytes += size
+    this.enforceBytes(rec)
+    return rec
+  }
+
+  get(key: string): unknown | undefined {
+    const rec = this.record(key, clockNow())
+    return rec === undefined ? undefined : rec.value
+  }
+
+  set(key: string, value: unknown, ttl: number): void {
+    checkTtl(ttl, 'set')
+    const t = preciseNow()
+    this.put(key, value, t, freshUntilOf(t, ttl), ttl)
+  }
+
+  delete(key: string): void {
+    const rec = this.map.get(key)
+    if (rec !== undefined) this.remove(key, rec)
+  }
+
+  exists(key: string): boolean {
+    return this.record(key, clockNow()) !== undefined
+  }
+
+  /** The stored entry itself (not a copy): do not mutate it. */
+  getEntry(key: string): CacheEntry | undefined {
+    return this.record(key, clockNow())
+  }
+
+  setEntry(key: string, entry: CacheEntry, ttl?: number): void {
+    let physical: number
+    if (ttl === undefined) {
+      physical = entry.freshUntil === Infinity ? 0 : Math.max(entry.freshUntil - preciseNow(), 0.001)
+    } else {
+      physical = checkTtl(ttl, 'setEntry')
+    }
+    this.put(key, entry.value, entry.createdAt, entry.freshUntil, physical)
+  }
+
+  setIfNotExists(key: string, value: unknown, ttl: number): boolean {
+    checkTtl(ttl, 'setIfNotExists')
+    if (this.record(key, preciseNow()) !== undefined) return false
+    this.set(key, value, ttl)
+    return true
+  }
+
+  getMany(keys: string[]): Map<string, unknown> {
+    const out = new Map<string, unknown>()
+    const t = clockNow()
+    for (const key of keys) {
+      const rec = this.record(key, t)
+      if (rec !== undefined) out.set(key, rec.value)
+    }
+    return out
+  }
+
+  setMany(items: Map<string, unknown> | Record<string, unknown>, ttl: number): void {
+    checkTtl(ttl, 'setMany')
+    const entries = items instanceof Map ? items.entries() : Object.entries(items)
+    for (const [key, value] of entries) this.set(key, value, ttl)
+  }
+
+  clear(): void {
+    this.map.clear()
+    this.bytes = 0
+    this.hand = undefined
+    this.sweeper = undefined
+  }
+
+  /** Remove every physically expired entry now; returns how many were removed. */
+  cleanupExpired(): number {
+    const t = preciseNow()
+    let removed = 0
+    for (const [key, rec] of this.map) {
+      if (t > rec.expiresAt) {
+        this.remove(key, rec)
+        removed++
+      }
+    }
+    return removed
+  }
+
+  /** Estimated memory held: `{ bytes, entries, mb }`. */
+  memoryUsage(): { bytes: number; entries: number; mb: number } {
+    return { bytes: this.bytes, entries: this.map.size, mb: Math.round((this.bytes / 1048576) * 100) / 100 }
+  }
+
+  private remove(key: string, rec: MemRecord): void {
+    this.map.delete(key)
+    this.bytes -= rec.size
+  }
+
+  /** SIEVE: advance the hand, clearing `visited` flags, until an unvisited (or expired) entry is found; evict it. */
+  private evict(): void {
+    const t = clockNow()
+    for (let steps = 0; steps <= 2 * this.map.size + 1; steps++) {
+      let next = this.hand?.next()
+      if (next === undefined || next.done) {
+        this.hand = this.map.keys()
+        next = this.hand.next()
+        if (next.done) return
+      }
+      const key = next.value
+      const rec = this.map.get(key)!
+      if (rec.visited && t <= rec.expiresAt) {
+        rec.visited = false
+        continue
+      }
+      this.remove(key, rec)
+      return
+    }
+  }
+
+  /** Check up to `count` entries for expiry, so entries that are never read again do not pile up. */
+  private sweep(count: number): void {
+    if (this.map.size === 0) return
+    const t = clockNow()
+    for (let i = 0; i < count; i++) {
+      let next = this.sweeper?.next()
+      if (next === undefined || next.done) {
+        this.sweeper = this.map.keys()
+        next = this.sweeper.next()
+        if (next.done) return
+      }
+      const rec = this.map.get(next.value)!
+      if (t > rec.expiresAt) this.remove(next.value, rec)
+    }
+  }
+
+  private enforceBytes(keep: MemRecord): void {
+    while (this.bytes > this.maxBytes && this.map.size > 1) this.evict()
+    // A single entry larger than the whole budget is not kept.
+    if (this.bytes > this.maxBytes && this.map.size === 1 && keep.size > this.maxBytes) this.clear()
+  }
+}
