@@ -210,7 +210,7 @@ class CacheEngine {
     const ttl = physicalTtl(this.ttl, this.stale)
     this.metrics?.recordSet(this.name)
     if (this.mem !== undefined) {
-      this.mem.put(key, value, createdAt, freshUntil, ttl)
+      this.mem.put(key, value, createdAt, freshUntil, freshUntilOf(createdAt, ttl))
       return
     }
     return this.store.setEntry(key, { value, createdAt, freshUntil }, ttl)
@@ -297,15 +297,16 @@ function wrap(engine: CacheEngine): AnyFn {
   // The hit path: no allocation (the async hit hands back the entry's cached promise), no await,
   // an amortised clock read. Anything else goes through `general`.
   return function (this: unknown, a0?: unknown): unknown {
-    if (arguments.length <= 1) {
-      const now = clockNow()
-      const rec = mem.record(one(a0), now)
-      if (rec !== undefined && now < rec.freshUntil) {
-        if (metrics !== undefined) metrics.recordHit(name, false)
-        return engine.asyncMode ? (rec.promise ??= Promise.resolve(rec.value)) : rec.value
-      }
+    const n = arguments.length
+    if (n > 1) return general.apply(this, arguments as unknown as unknown[])
+    const key = one(a0)
+    const now = clockNow()
+    const rec = mem.record(key, now)
+    if (rec !== undefined && now < rec.freshUntil) {
+      if (metrics !== undefined) metrics.recordHit(name, false)
+      return engine.asyncMode ? (rec.promise ??= Promise.resolve(rec.value)) : rec.value
     }
-    return general.apply(this, arguments as unknown as unknown[])
+    return engine.decide(this, n === 0 ? [] : [a0], key, rec, false)
   }
 }
 

@@ -15,7 +15,7 @@ export class MemRecord implements CacheEntry {
   visited = false
   /** A resolved promise of `value`, made on the first async hit and reused by later ones. */
   promise: Promise<unknown> | undefined = undefined
-  /** Estimated size in bytes, kept for `maxBytes` and `memoryUsage()`. */
+  /** Estimated size in bytes, kept only under `maxBytes` (0 otherwise). */
   size: number
   constructor(
     public value: unknown,
@@ -38,6 +38,7 @@ export interface InMemCacheOptions {
 }
 
 const RECORD_OVERHEAD_BYTES = 96
+const MIN_SWEEP_SIZE = 1024
 
 /**
  * A rough, cheap estimate of a value's heap size (bytes), for `maxBytes` and `memoryUsage()`.
@@ -120,8 +121,8 @@ export class InMemCache implements CacheStorage {
   private bytes = 0
   /** The SIEVE hand: a live iterator over keys in insertion order. */
   private hand: Iterator<string> | undefined
-  /** A second live iterator that checks a couple of entries for expiry on each insertion. */
-  private sweeper: Iterator<string> | undefined
+  /** When the map reaches this size, expired entries are swept (amortised O(1) per insertion). */
+  private sweepAt = MIN_SWEEP_SIZE
 
   constructor(options: InMemCacheOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('InMemCache: options must be an object')
@@ -154,13 +155,14 @@ export class InMemCache implements CacheStorage {
   }
 
   /**
-   * Store a value with explicit timestamps and physical TTL (seconds, 0 = none); returns the record.
+   * Store a value with explicit timestamps and an absolute physical expiry (`Infinity` = none);
+   * returns the record.
    * @internal
    */
-  put(key: string, value: unknown, createdAt: number, freshUntil: number, ttl: number): MemRecord {
+  put(key: string, value: unknown, createdAt: number, freshUntil: number, expiresAt: number): MemRecord {
     if (value === undefined) throw new TypeError(`InMemCache: cannot store undefined (key "${key}")`)
-    const expiresAt = ttl > 0 ? preciseNow() + ttl : Infinity
-    const size = RECORD_OVERHEAD_BYTES + key.length * 2 + estimateBytes(value)
+    // Sizes are only estimated when a byte bound needs them; memoryUsage() estimates on demand otherwise.
+    const size = this.maxBytes === Infinity ? 0 : RECORD_OVERHEAD_BYTES + key.length * 2 + estimateBytes(value)
     const old = this.map.get(key)
     if (old !== undefined) {
       // Overwrite in place: the key keeps its place in the eviction order.
@@ -171,15 +173,17 @@ export class InMemCache implements CacheStorage {
       old.expiresAt = expiresAt
       old.size = size
       old.promise = undefined
-      this.enforceBytes(old)
+      if (size > 0) this.enforceBytes(old)
       return old
     }
     const rec = new MemRecord(value, freshUntil, createdAt, expiresAt, size)
     if (this.map.size >= this.maxSize) this.evict()
-    this.sweep(2)
+    else if (this.map.size >= this.sweepAt) this.sweepExpired()
     this.map.set(key, rec)
-    this.bytes += size
-    this.enforceBytes(rec)
+    if (size > 0) {
+      this.bytes += size
+      this.enforceBytes(rec)
+    }
     return rec
   }
 
@@ -191,7 +195,7 @@ export class InMemCache implements CacheStorage {
   set(key: string, value: unknown, ttl: number): void {
     checkTtl(ttl, 'set')
     const t = preciseNow()
-    this.put(key, value, t, freshUntilOf(t, ttl), ttl)
+    this.put(key, value, t, freshUntilOf(t, ttl), freshUntilOf(t, ttl))
   }
 
   delete(key: string): void {
@@ -209,13 +213,8 @@ export class InMemCache implements CacheStorage {
   }
 
   setEntry(key: string, entry: CacheEntry, ttl?: number): void {
-    let physical: number
-    if (ttl === undefined) {
-      physical = entry.freshUntil === Infinity ? 0 : Math.max(entry.freshUntil - preciseNow(), 0.001)
-    } else {
-      physical = checkTtl(ttl, 'setEntry')
-    }
-    this.put(key, entry.value, entry.createdAt, entry.freshUntil, physical)
+    const expiresAt = ttl === undefined ? entry.freshUntil : freshUntilOf(preciseNow(), checkTtl(ttl, 'setEntry'))
+    this.put(key, entry.value, entry.createdAt, entry.freshUntil, expiresAt)
   }
 
   setIfNotExists(key: string, value: unknown, ttl: number): boolean {
@@ -245,7 +244,7 @@ export class InMemCache implements CacheStorage {
     this.map.clear()
     this.bytes = 0
     this.hand = undefined
-    this.sweeper = undefined
+    this.sweepAt = MIN_SWEEP_SIZE
   }
 
   /** Remove every physically expired entry now; returns how many were removed. */
@@ -263,7 +262,13 @@ export class InMemCache implements CacheStorage {
 
   /** Estimated memory held: `{ bytes, entries, mb }`. */
   memoryUsage(): { bytes: number; entries: number; mb: number } {
-    return { bytes: this.bytes, entries: this.map.size, mb: Math.round((this.bytes / 1048576) * 100) / 100 }
+    let bytes = this.bytes
+    if (this.maxBytes === Infinity) {
+      // Not tracked on writes (it would tax every insertion): estimate now.
+      bytes = 0
+      for (const [key, rec] of this.map) bytes += RECORD_OVERHEAD_BYTES + key.length * 2 + estimateBytes(rec.value)
+    }
+    return { bytes, entries: this.map.size, mb: Math.round((bytes / 1048576) * 100) / 100 }
   }
 
   private remove(key: string, rec: MemRecord): void {
@@ -292,20 +297,13 @@ export class InMemCache implements CacheStorage {
     }
   }
 
-  /** Check up to `count` entries for expiry, so entries that are never read again do not pile up. */
-  private sweep(count: number): void {
-    if (this.map.size === 0) return
-    const t = clockNow()
-    for (let i = 0; i < count; i++) {
-      let next = this.sweeper?.next()
-      if (next === undefined || next.done) {
-        this.sweeper = this.map.keys()
-        next = this.sweeper.next()
-        if (next.done) return
-      }
-      const rec = this.map.get(next.value)!
-      if (t > rec.expiresAt) this.remove(next.value, rec)
-    }
+  /**
+   * Entries that are never read again must not pile up: each time the map has doubled since the
+   * last sweep, drop the expired ones. One pass over n entries per n insertions: O(1) amortised.
+   */
+  private sweepExpired(): void {
+    this.cleanupExpired()
+    this.sweepAt = Math.max(MIN_SWEEP_SIZE, this.map.size * 2)
   }
 
   private enforceBytes(keep: MemRecord): void {

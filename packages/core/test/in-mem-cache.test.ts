@@ -70,10 +70,13 @@ describe('InMemCache specifics', () => {
     expect(s.size).toBe(10)
     expect(s.cleanupExpired()).toBe(9)
     expect(s.size).toBe(1)
-    for (let i = 0; i < 10; i++) s.set(`n${i}`, i, 1)
-    jest.advanceTimersByTime(1000)
-    for (let i = 0; i < 10; i++) s.set(`m${i}`, i, 0)
-    expect(s.size).toBeLessThan(21)
+    // Entries never read again are swept as the map grows: 2,000 expired ones do not survive
+    // 2,000 later insertions.
+    for (let i = 0; i < 2000; i++) s.set(`n${i}`, i, 1)
+    jest.advanceTimersByTime(1001)
+    for (let i = 0; i < 2000; i++) s.set(`m${i}`, i, 0)
+    expect(s.size).toBeLessThanOrEqual(2001)
+    expect(s.exists('m1999')).toBe(true)
   })
 
   test('memoryUsage reports entries and an estimate in bytes and MB', () => {
