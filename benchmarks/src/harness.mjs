@@ -11,6 +11,8 @@ export const median = (xs) => {
 
 /** Nanoseconds per operation of `run(iterations)` (which must do `iterations` operations). */
 export async function nsPerOp(run, iterations) {
+  // Start every measurement from a collected heap, so no candidate pays for another's garbage.
+  if (typeof globalThis.gc === 'function') globalThis.gc()
   const t0 = process.hrtime.bigint()
   await run(iterations)
   return Number(process.hrtime.bigint() - t0) / iterations

@@ -88,6 +88,8 @@ class CacheEngine {
   asyncMode: boolean
   /** In-flight loads per key: concurrent misses, dead reloads and refreshes share one. */
   readonly inflight = new Map<string, Promise<unknown>>()
+  /** Bumped by invalidate/clear: loads started before them do not write. */
+  private generation = 0
   /** When the last background refresh of a key failed (epoch seconds). */
   private readonly failures = new Map<string, number>()
 
@@ -166,35 +168,35 @@ class CacheEngine {
     return isThenable(written) ? written.then(() => result) : result
   }
 
-  /** Registers `pending` as the in-flight load of `key`; it writes the value when it lands (unless invalidated meanwhile). */
+  /** Registers `pending` as the in-flight load of `key`. */
   private fly(key: string, pending: Promise<unknown>, t0: number): Promise<unknown> {
-    const flight: Promise<unknown> = pending.then(
-      (value) => {
-        this.recordLoad(t0)
-        const written = this.inflight.get(key) === flight ? this.write(key, value) : undefined
-        if (isThenable(written)) {
-          return written.then(
-            () => this.land(key, flight, value),
-            (error) => {
-              this.land(key, flight, undefined)
-              throw error
-            },
-          )
-        }
-        return this.land(key, flight, value)
-      },
-      (error) => {
-        this.land(key, flight, undefined)
-        this.metrics?.recordError(this.name, 'load', errorTypeOf(error))
-        throw error
-      },
-    )
+    const flight = this.land(key, pending, t0, this.generation)
     this.inflight.set(key, flight)
     return flight
   }
 
-  private land(key: string, flight: Promise<unknown>, value: unknown): unknown {
-    if (this.inflight.get(key) === flight) this.inflight.delete(key)
+  /**
+   * Waits for a load and writes its value, unless an invalidate/clear came meanwhile (the value
+   * may predate it). Only the flight of the current generation owns `inflight[key]`: invalidate
+   * and clear drop flights and bump the generation.
+   */
+  private async land(key: string, pending: Promise<unknown>, t0: number, generation: number): Promise<unknown> {
+    let value: unknown
+    try {
+      value = await pending
+    } catch (error) {
+      if (generation === this.generation) this.inflight.delete(key)
+      this.metrics?.recordError(this.name, 'load', errorTypeOf(error))
+      throw error
+    }
+    this.recordLoad(t0)
+    if (generation !== this.generation) return value
+    try {
+      const written = this.write(key, value)
+      if (written !== undefined) await written
+    } finally {
+      if (generation === this.generation) this.inflight.delete(key)
+    }
     return value
   }
 
@@ -264,6 +266,7 @@ class CacheEngine {
 
   invalidate(args: unknown[]): MaybePromise<void> {
     const key = this.keyOf(args)
+    this.generation++
     this.inflight.delete(key)
     this.failures.delete(key)
     this.metrics?.recordDelete(this.name)
@@ -271,6 +274,7 @@ class CacheEngine {
   }
 
   clear(): MaybePromise<void> {
+    this.generation++
     this.inflight.clear()
     this.failures.clear()
     return this.store.clear()
@@ -284,29 +288,32 @@ class CacheEngine {
   }
 }
 
-/** Builds the callable for an engine: a lean hit path for single-argument calls on an `InMemCache`. */
+const NO_ARGS: unknown[] = []
+
+/** Builds the callable for an engine: a lean hit path for calls with zero or one argument on an `InMemCache`. */
 function wrap(engine: CacheEngine): AnyFn {
   const general = function (this: unknown, ...args: unknown[]): unknown {
     return engine.call(this, args)
   }
   const mem = engine.mem
-  const one = engine.keyOf.one
-  if (mem === undefined || one === undefined) return general
+  const keyOf = engine.keyOf
+  const unary = keyOf.unary ?? keyOf.one
+  if (mem === undefined || unary === undefined) return general
   const name = engine.name
   const metrics = engine.metrics
-  // The hit path: no allocation (the async hit hands back the entry's cached promise), no await,
-  // an amortised clock read. Anything else goes through `general`.
+  // The hit path: no allocation (an async hit hands back the entry's cached promise), no await,
+  // an amortised clock read. Anything else goes through `decide` or `general`.
   return function (this: unknown, a0?: unknown): unknown {
     const n = arguments.length
     if (n > 1) return general.apply(this, arguments as unknown as unknown[])
-    const key = one(a0)
+    const key = n === 1 ? unary(a0) : keyOf(NO_ARGS)
     const now = clockNow()
     const rec = mem.record(key, now)
     if (rec !== undefined && now < rec.freshUntil) {
       if (metrics !== undefined) metrics.recordHit(name, false)
       return engine.asyncMode ? (rec.promise ??= Promise.resolve(rec.value)) : rec.value
     }
-    return engine.decide(this, n === 0 ? [] : [a0], key, rec, false)
+    return engine.decide(this, n === 1 ? [a0] : [], key, rec, false)
   }
 }
 

@@ -250,14 +250,12 @@ export class InMemCache implements CacheStorage {
   /** Remove every physically expired entry now; returns how many were removed. */
   cleanupExpired(): number {
     const t = preciseNow()
-    let removed = 0
-    for (const [key, rec] of this.map) {
-      if (t > rec.expiresAt) {
-        this.remove(key, rec)
-        removed++
-      }
-    }
-    return removed
+    const before = this.map.size
+    // forEach, not for-of over entries: no [key, value] array per entry. Deleting while iterating is safe.
+    this.map.forEach((rec, key) => {
+      if (t > rec.expiresAt) this.remove(key, rec)
+    })
+    return before - this.map.size
   }
 
   /** Estimated memory held: `{ bytes, entries, mb }`. */

@@ -65,7 +65,7 @@ describe('InMemCache specifics', () => {
     const s = new InMemCache()
     for (let i = 0; i < 10; i++) s.set(`k${i}`, i, 1)
     s.set('forever', 1, 0)
-    jest.advanceTimersByTime(1000)
+    jest.advanceTimersByTime(1001)
     expect(s.get('k0')).toBeUndefined()
     expect(s.size).toBe(10)
     expect(s.cleanupExpired()).toBe(9)
