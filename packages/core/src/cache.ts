@@ -76,6 +76,7 @@ export interface CacheDecorator {
 }
 
 const AsyncFunction = (async () => {}).constructor
+const MEMORY_REPORT_EVERY = 128
 
 /**
  * One decorated function's state: its options, its store and its in-flight loads.
@@ -88,6 +89,7 @@ class CacheEngine {
   asyncMode: boolean
   /** In-flight loads per key: concurrent misses, dead reloads and refreshes share one. */
   readonly inflight = new Map<string, Promise<unknown>>()
+  private writes = 0
   /** Bumped by invalidate/clear: loads started before them do not write. */
   private generation = 0
   /** When the last background refresh of a key failed (epoch seconds). */
@@ -210,12 +212,23 @@ class CacheEngine {
     const createdAt = preciseNow()
     const freshUntil = freshUntilOf(createdAt, this.ttl)
     const ttl = physicalTtl(this.ttl, this.stale)
-    this.metrics?.recordSet(this.name)
     if (this.mem !== undefined) {
       this.mem.put(key, value, createdAt, freshUntil, freshUntilOf(createdAt, ttl))
+      if (this.metrics !== undefined) this.recordSet(this.mem)
       return
     }
+    this.metrics?.recordSet(this.name)
     return this.store.setEntry(key, { value, createdAt, freshUntil }, ttl)
+  }
+
+  /** Counts a write; every {@link MEMORY_REPORT_EVERY} writes also reports the in-memory store's size. */
+  private recordSet(mem: InMemCache): void {
+    const metrics = this.metrics!
+    metrics.recordSet(this.name)
+    if (++this.writes % MEMORY_REPORT_EVERY === 1) {
+      const usage = mem.memoryUsage()
+      metrics.recordMemoryUsage(this.name, usage.bytes, usage.entries)
+    }
   }
 
   /** SWR: start at most one refresh of a stale key; its failure keeps the stale value and is reported. */

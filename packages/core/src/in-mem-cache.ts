@@ -39,6 +39,7 @@ export interface InMemCacheOptions {
 
 const RECORD_OVERHEAD_BYTES = 96
 const MIN_SWEEP_SIZE = 1024
+const MEMORY_SAMPLE = 256
 
 /**
  * A rough, cheap estimate of a value's heap size (bytes), for `maxBytes` and `memoryUsage()`.
@@ -258,15 +259,24 @@ export class InMemCache implements CacheStorage {
     return before - this.map.size
   }
 
-  /** Estimated memory held: `{ bytes, entries, mb }`. */
+  /**
+   * Estimated memory held: `{ bytes, entries, mb }`. Under `maxBytes` the tracked total; otherwise
+   * the average of up to 256 entries times the entry count (sizes are not tracked on writes
+   * without a byte bound, to keep insertions cheap).
+   */
   memoryUsage(): { bytes: number; entries: number; mb: number } {
+    const entries = this.map.size
     let bytes = this.bytes
     if (this.maxBytes === Infinity) {
-      // Not tracked on writes (it would tax every insertion): estimate now.
-      bytes = 0
-      for (const [key, rec] of this.map) bytes += RECORD_OVERHEAD_BYTES + key.length * 2 + estimateBytes(rec.value)
+      let sampled = 0
+      let sum = 0
+      for (const [key, rec] of this.map) {
+        sum += RECORD_OVERHEAD_BYTES + key.length * 2 + estimateBytes(rec.value)
+        if (++sampled === MEMORY_SAMPLE) break
+      }
+      bytes = sampled === 0 ? 0 : Math.round((sum / sampled) * entries)
     }
-    return { bytes, entries: this.map.size, mb: Math.round((bytes / 1048576) * 100) / 100 }
+    return { bytes, entries, mb: Math.round((bytes / 1048576) * 100) / 100 }
   }
 
   private remove(key: string, rec: MemRecord): void {

@@ -474,5 +474,8 @@ describe('metrics', () => {
     const stats = metrics.getStats()
     expect(stats.caches.users).toMatchObject({ hits: 2, misses: 2, sets: 2, deletes: 1, hitRatePercent: 50 })
     expect(stats.latency['users.load'].count).toBe(2)
+    // The in-memory store's size is reported from the first write on (then every 128 writes).
+    expect(stats.memory.users.entries).toBe(1)
+    expect(stats.memory.users.bytes).toBeGreaterThan(0)
   })
 })
