@@ -3,7 +3,7 @@ import { now as clockNow } from './clock.js'
 import { parseDuration } from './duration.js'
 import { checkLogger, checkOnError, checkOptionKeys, isThenable, reportError, type Logger } from './error-reporting.js'
 import { InMemCache } from './in-mem-cache.js'
-import { NULL_METRICS } from './metrics.js'
+import { checkMetricsOption, NULL_METRICS } from './metrics.js'
 import { resolveStore } from './store-resolution.js'
 import type { CacheEntry, CacheStorage, ErrorHandler, MaybePromise, MetricsCollector } from './types.js'
 
@@ -177,7 +177,8 @@ function read<T = unknown>(key: string, options: BgReadOptions = {}): BgReader<T
   const explicitStore = options.store === undefined ? undefined : resolveStore(options.store, 'store')
   const onError = checkOnError(where, options.onError)
   const logger = checkLogger(where, options.logger)
-  const metrics = options.metrics === NULL_METRICS ? undefined : options.metrics
+  const checked = checkMetricsOption(where, options.metrics)
+  const metrics = checked === NULL_METRICS ? undefined : checked
   const name = options.name ?? key
   const mirror = new InMemCache()
 

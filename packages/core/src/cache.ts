@@ -12,7 +12,7 @@ import {
 import { DEAD, FRESH, STALE, entryState, freshUntilOf, mayRetryRefresh, physicalTtl } from './freshness.js'
 import { InMemCache, MemRecord } from './in-mem-cache.js'
 import { compileKey, type KeyBuilder } from './key-template.js'
-import { NULL_METRICS } from './metrics.js'
+import { checkMetricsOption, NULL_METRICS } from './metrics.js'
 import { resolveStore } from './store-resolution.js'
 import type { CacheEntry, CacheStorage, ErrorHandler, MaybePromise, MetricsCollector } from './types.js'
 
@@ -330,24 +330,6 @@ function wrap(engine: CacheEngine): AnyFn {
   }
 }
 
-function checkMetrics(where: string, metrics: unknown): MetricsCollector | undefined {
-  if (metrics === undefined) return undefined
-  const methods = [
-    'recordHit',
-    'recordMiss',
-    'recordSet',
-    'recordDelete',
-    'recordLatency',
-    'recordError',
-    'recordMemoryUsage',
-    'recordBackgroundRefresh',
-  ]
-  if (metrics === null || typeof metrics !== 'object' || methods.some((m) => typeof (metrics as any)[m] !== 'function')) {
-    throw new TypeError(`${where}: option "metrics" must be a MetricsCollector (${methods.join(', ')})`)
-  }
-  return metrics as MetricsCollector
-}
-
 /** Validated `cache()` options, before a function is known. */
 interface CacheSettings {
   ttl: number
@@ -376,7 +358,7 @@ function checkSettings(ttlInput: unknown, options: CacheOptions | undefined): Ca
     ttl,
     stale,
     options: opts,
-    metrics: checkMetrics('cache()', opts.metrics),
+    metrics: checkMetricsOption('cache()', opts.metrics),
     onError: checkOnError('cache()', opts.onError),
     logger: checkLogger('cache()', opts.logger),
   }

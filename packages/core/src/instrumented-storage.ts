@@ -1,29 +1,7 @@
 import { errorTypeOf } from './error-reporting.js'
+import { missingMetricsMethods } from './metrics.js'
+import { STORAGE_METHODS } from './store-resolution.js'
 import type { CacheEntry, CacheStorage, MaybePromise, MetricsCollector } from './types.js'
-
-const STORAGE_METHODS = [
-  'get',
-  'set',
-  'delete',
-  'exists',
-  'getEntry',
-  'setEntry',
-  'setIfNotExists',
-  'getMany',
-  'setMany',
-  'clear',
-] as const satisfies ReadonlyArray<keyof CacheStorage>
-
-const METRICS_METHODS = [
-  'recordHit',
-  'recordMiss',
-  'recordSet',
-  'recordDelete',
-  'recordLatency',
-  'recordError',
-  'recordMemoryUsage',
-  'recordBackgroundRefresh',
-] as const satisfies ReadonlyArray<keyof MetricsCollector>
 
 /** Names never forwarded from the inner store (forwarding `then` would make the wrapper a thenable). */
 const NOT_FORWARDED = new Set(['constructor', 'then', 'inner', 'metrics', 'name'])
@@ -84,7 +62,7 @@ export class InstrumentedStorage<S extends CacheStorage = CacheStorage> implemen
     if (metrics === null || typeof metrics !== 'object') {
       throw new TypeError(`InstrumentedStorage: metrics must be a MetricsCollector object, got ${describe(metrics)}`)
     }
-    const missingMetrics = METRICS_METHODS.filter((method) => typeof metrics[method] !== 'function')
+    const missingMetrics = missingMetricsMethods(metrics)
     if (missingMetrics.length > 0) {
       throw new TypeError(`InstrumentedStorage: metrics is not a MetricsCollector; missing method(s): ${missingMetrics.join(', ')}`)
     }

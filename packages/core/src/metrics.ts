@@ -2,6 +2,34 @@ import type { MetricsCollector } from './types.js'
 
 function noop(): void {}
 
+/** The methods of the `MetricsCollector` protocol. */
+export const METRICS_METHODS = [
+  'recordHit',
+  'recordMiss',
+  'recordSet',
+  'recordDelete',
+  'recordLatency',
+  'recordError',
+  'recordMemoryUsage',
+  'recordBackgroundRefresh',
+] as const satisfies ReadonlyArray<keyof MetricsCollector>
+
+/** The `MetricsCollector` methods `x` lacks (all of them when `x` is not an object). */
+export function missingMetricsMethods(x: unknown): string[] {
+  if (x === null || typeof x !== 'object') return [...METRICS_METHODS]
+  return METRICS_METHODS.filter((m) => typeof (x as Record<string, unknown>)[m] !== 'function')
+}
+
+/** Validates a `metrics` option: undefined, or a `MetricsCollector` (TypeError naming the option otherwise). */
+export function checkMetricsOption(where: string, metrics: unknown): MetricsCollector | undefined {
+  if (metrics === undefined) return undefined
+  const missing = missingMetricsMethods(metrics)
+  if (missing.length > 0) {
+    throw new TypeError(`${where}: option "metrics" must be a MetricsCollector (missing ${missing.join(', ')})`)
+  }
+  return metrics as MetricsCollector
+}
+
 /**
  * A collector that records nothing. The engine compares `metrics === NULL_METRICS` and then skips
  * instrumentation altogether (no clock reads, no calls), so "no metrics" costs nothing on the hot

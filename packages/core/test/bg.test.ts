@@ -1,47 +1,13 @@
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
-import { bg, InMemCache, type CacheEntry, type CacheStorage } from '../src/index.js'
-import { resetClock } from '../src/clock.js'
+import { bg, InMemCache } from '../src/index.js'
+import { asyncStore } from './support/async-store.js'
+import { advance, T0, useFakeClock } from './support/fake-clock.js'
 import { InMemoryMetrics } from '../src/metrics.js'
 
-const T0 = Date.UTC(2026, 0, 1)
-const advance = (seconds: number) => jest.advanceTimersByTimeAsync(seconds * 1000)
 const silent = { warn: () => {} }
 
-/** An InMemCache behind promises, standing in for a shared remote store. */
-function asyncStore(inner = new InMemCache()): CacheStorage & { inner: InMemCache } {
-  return {
-    inner,
-    get: async (k) => inner.get(k),
-    set: async (k, v, t) => inner.set(k, v, t),
-    delete: async (k) => inner.delete(k),
-    exists: async (k) => inner.exists(k),
-    getEntry: async (k) => {
-      const e = inner.getEntry(k)
-      return e && { value: e.value, freshUntil: e.freshUntil, createdAt: e.createdAt }
-    },
-    setEntry: async (k, e: CacheEntry, t) => inner.setEntry(k, e, t),
-    setIfNotExists: async (k, v, t) => inner.setIfNotExists(k, v, t),
-    getMany: async (ks) => inner.getMany(ks),
-    setMany: async (items, t) => inner.setMany(items, t),
-    clear: async () => inner.clear(),
-  }
-}
-
-let unhandled: unknown[] = []
-const onUnhandled = (reason: unknown) => unhandled.push(reason)
-beforeEach(() => {
-  jest.useFakeTimers({ now: T0 })
-  resetClock()
-  unhandled = []
-  process.on('unhandledRejection', onUnhandled)
-})
-afterEach(async () => {
-  await bg.shutdown()
-  process.off('unhandledRejection', onUnhandled)
-  jest.useRealTimers()
-  expect(unhandled).toEqual([])
-})
+useFakeClock(() => bg.shutdown())
 
 describe('bg', () => {
   test('loads at registration, then ticks every interval from registration', async () => {

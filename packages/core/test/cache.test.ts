@@ -1,44 +1,11 @@
-import { cache, InMemCache, KeyTemplateError, type CacheEntry, type CacheStorage } from '../src/index.js'
-import { resetClock } from '../src/clock.js'
+import { cache, InMemCache, KeyTemplateError } from '../src/index.js'
+import { asyncStore } from './support/async-store.js'
+import { advance, T0, useFakeClock } from './support/fake-clock.js'
 import { InMemoryMetrics } from '../src/metrics.js'
 
-const T0 = Date.UTC(2026, 0, 1)
-
-/** An InMemCache behind promises: a stand-in for a remote store, real storage underneath. */
-class AsyncMemStore implements CacheStorage {
-  readonly inner = new InMemCache()
-  get = async (k: string) => this.inner.get(k)
-  set = async (k: string, v: unknown, t: number) => this.inner.set(k, v, t)
-  delete = async (k: string) => this.inner.delete(k)
-  exists = async (k: string) => this.inner.exists(k)
-  getEntry = async (k: string) => {
-    const e = this.inner.getEntry(k)
-    return e && { value: e.value, freshUntil: e.freshUntil, createdAt: e.createdAt }
-  }
-  setEntry = async (k: string, e: CacheEntry, t?: number) => this.inner.setEntry(k, e, t)
-  setIfNotExists = async (k: string, v: unknown, t: number) => this.inner.setIfNotExists(k, v, t)
-  getMany = async (ks: string[]) => this.inner.getMany(ks)
-  setMany = async (items: Map<string, unknown> | Record<string, unknown>, t: number) => this.inner.setMany(items, t)
-  clear = async () => this.inner.clear()
-}
-
-const advance = (seconds: number) => jest.advanceTimersByTimeAsync(seconds * 1000)
 const silent = { warn: () => {} }
 
-let unhandled: unknown[] = []
-const onUnhandled = (reason: unknown) => unhandled.push(reason)
-
-beforeEach(() => {
-  jest.useFakeTimers({ now: T0 })
-  resetClock()
-  unhandled = []
-  process.on('unhandledRejection', onUnhandled)
-})
-afterEach(() => {
-  process.off('unhandledRejection', onUnhandled)
-  jest.useRealTimers()
-  expect(unhandled).toEqual([])
-})
+useFakeClock()
 
 describe('TTL', () => {
   test('a hit within the TTL does not call the function; after it, the function runs again', async () => {
@@ -439,7 +406,7 @@ describe('options', () => {
 
 describe('asynchronous stores', () => {
   test('hits, misses and SWR through a store that answers with promises', async () => {
-    const store = new AsyncMemStore()
+    const store = asyncStore()
     let n = 0
     const get = cache(10, { stale: 10, key: 'a:{0}', store, logger: silent })(async (id: number) => `${id}:${++n}`)
     const r = get(1)
@@ -455,7 +422,7 @@ describe('asynchronous stores', () => {
   })
 
   test('a sync function over an async store returns promises', async () => {
-    const get = cache(10, { store: new AsyncMemStore() })((x: number) => x + 1)
+    const get = cache(10, { store: asyncStore() })((x: number) => x + 1)
     const r = get(1)
     expect(r).toBeInstanceOf(Promise)
     expect(await r).toBe(2)

@@ -1,31 +1,15 @@
 import { runStorageSuite } from '@acache/storage-test-suite'
 import { ChainCache, type ChainErrorInfo } from '../src/chain-cache.js'
 import { resetClock } from '../src/clock.js'
+import { resolveStore, STORAGE_METHODS as METHODS, validateCacheStorage } from '../src/store-resolution.js'
+import { asyncStore as asyncStoreOf } from './support/async-store.js'
 import { InMemCache } from '../src/in-mem-cache.js'
-import { resolveStore, validateCacheStorage } from '../src/store-resolution.js'
 import type { CacheEntry, CacheStorage } from '../src/types.js'
 
 const T0 = Date.UTC(2026, 0, 1)
 const t0 = T0 / 1000
-const METHODS = ['get', 'set', 'delete', 'exists', 'getEntry', 'setEntry', 'setIfNotExists', 'getMany', 'setMany', 'clear'] as const
 
-/** A store answering through promises (a stand-in for a remote store), with real storage underneath. */
-function asyncStore(inner: CacheStorage = new InMemCache()): CacheStorage & { inner: CacheStorage } {
-  const out: Record<string, unknown> = { inner }
-  for (const m of METHODS) {
-    out[m] = (...args: unknown[]) =>
-      new Promise((resolve, reject) => {
-        setImmediate(() => {
-          try {
-            resolve((inner[m] as (...a: unknown[]) => unknown)(...args))
-          } catch (e) {
-            reject(e)
-          }
-        })
-      })
-  }
-  return out as unknown as CacheStorage & { inner: CacheStorage }
-}
+const asyncStore = (inner: CacheStorage = new InMemCache()) => asyncStoreOf(inner, { defer: 'immediate' })
 
 /** Keys under a prefix over a shared Map backend, so two namespaces can share "a server". */
 class PrefixedMapStore implements CacheStorage {

@@ -1,31 +1,16 @@
 import { runStorageSuite } from '@acache/storage-test-suite'
 import { ChainCache } from '../src/chain-cache.js'
 import { resetClock } from '../src/clock.js'
+import { STORAGE_METHODS as METHODS } from '../src/store-resolution.js'
+import { asyncStore as asyncStoreOf } from './support/async-store.js'
 import { HybridCache } from '../src/hybrid-cache.js'
 import { InMemCache } from '../src/in-mem-cache.js'
 import type { CacheStorage } from '../src/types.js'
 
 const T0 = Date.UTC(2026, 0, 1)
 const t0 = T0 / 1000
-const METHODS = ['get', 'set', 'delete', 'exists', 'getEntry', 'setEntry', 'setIfNotExists', 'getMany', 'setMany', 'clear'] as const
 
-/** A store answering through promises (a stand-in for Redis), with real storage underneath. */
-function asyncStore(inner: CacheStorage = new InMemCache()): CacheStorage & { inner: CacheStorage } {
-  const out: Record<string, unknown> = { inner }
-  for (const m of METHODS) {
-    out[m] = (...args: unknown[]) =>
-      new Promise((resolve, reject) => {
-        setImmediate(() => {
-          try {
-            resolve((inner[m] as (...a: unknown[]) => unknown)(...args))
-          } catch (e) {
-            reject(e)
-          }
-        })
-      })
-  }
-  return out as unknown as CacheStorage & { inner: CacheStorage }
-}
+const asyncStore = (inner: CacheStorage = new InMemCache()) => asyncStoreOf(inner, { defer: 'immediate' })
 
 function failingStore(): CacheStorage {
   const out: Record<string, unknown> = {}
