@@ -162,29 +162,28 @@ export class InMemCache implements CacheStorage {
    */
   put(key: string, value: unknown, createdAt: number, freshUntil: number, expiresAt: number): MemRecord {
     if (value === undefined) throw new TypeError(`InMemCache: cannot store undefined (key "${key}")`)
-    // Sizes are only estimated when a byte bound needs them; memoryUsage() estimates on demand otherwise.
+    if (this.maxSize === Infinity && this.maxBytes === Infinity) {
+      // Unbounded: one Map operation. Map.set on an existing key keeps its place in the order.
+      const rec = new MemRecord(value, freshUntil, createdAt, expiresAt, 0)
+      this.map.set(key, rec)
+      if (this.map.size >= this.sweepAt) this.sweepExpired()
+      return rec
+    }
+    // Sizes are only estimated when a byte bound needs them.
     const size = this.maxBytes === Infinity ? 0 : RECORD_OVERHEAD_BYTES + key.length * 2 + estimateBytes(value)
+    const rec = new MemRecord(value, freshUntil, createdAt, expiresAt, size)
     const old = this.map.get(key)
     if (old !== undefined) {
-      // Overwrite in place: the key keeps its place in the eviction order.
-      this.bytes += size - old.size
-      old.value = value
-      old.freshUntil = freshUntil
-      old.createdAt = createdAt
-      old.expiresAt = expiresAt
-      old.size = size
-      old.promise = undefined
-      if (size > 0) this.enforceBytes(old)
-      return old
+      // An overwrite keeps the key's place in the eviction order.
+      this.bytes -= old.size
+    } else if (this.map.size >= this.maxSize) {
+      this.evict()
+    } else if (this.map.size >= this.sweepAt) {
+      this.sweepExpired()
     }
-    const rec = new MemRecord(value, freshUntil, createdAt, expiresAt, size)
-    if (this.map.size >= this.maxSize) this.evict()
-    else if (this.map.size >= this.sweepAt) this.sweepExpired()
     this.map.set(key, rec)
-    if (size > 0) {
-      this.bytes += size
-      this.enforceBytes(rec)
-    }
+    this.bytes += size
+    if (size > 0) this.enforceBytes(rec)
     return rec
   }
 
