@@ -36,7 +36,7 @@ t = performance.now()
 const staleReads = await Promise.all([getPrice('ACME'), getPrice('ACME'), getPrice('ACME')])
 const staleMs = performance.now() - t
 assert.deepEqual(staleReads, ['ACME@v1', 'ACME@v1', 'ACME@v1'])
-assert.ok(staleMs < 50, `stale reads must not wait for the loader (took ${staleMs} ms)`)
+assert.ok(staleMs < 80, `stale reads must not wait for the loader (took ${staleMs} ms)`)
 assert.equal(loaderCalls, 2) // three stale reads started ONE refresh
 assert.equal(store.size, 1) // no lock or marker keys in the store
 console.log(`stale: 3 reads returned ACME@v1 in ${staleMs.toFixed(1)} ms; one background refresh started (loader calls: ${loaderCalls})`)

@@ -114,7 +114,12 @@ class CacheEngine {
 
   /** A call through the general path: any store, any number of arguments. */
   call(thisArg: unknown, args: unknown[]): unknown {
-    const key = this.keyOf(args)
+    let key: string
+    try {
+      key = this.keyOf(args)
+    } catch (error) {
+      return this.failCall(error)
+    }
     const got = this.store.getEntry(key)
     if (isThenable(got)) {
       return (got as Promise<CacheEntry | undefined>).then((entry) => this.decide(thisArg, args, key, entry, true))
@@ -135,6 +140,12 @@ class CacheEngine {
     }
     this.metrics?.recordMiss(this.name)
     return this.load(thisArg, args, key)
+  }
+
+  /** A key that cannot be built: an async function rejects (it never throws synchronously); a sync one throws. */
+  failCall(error: unknown): unknown {
+    if (this.asyncMode) return Promise.reject(error)
+    throw error
   }
 
   hitValue(entry: CacheEntry): unknown {
@@ -319,7 +330,12 @@ function wrap(engine: CacheEngine): AnyFn {
   return function (this: unknown, a0?: unknown): unknown {
     const n = arguments.length
     if (n > 1) return general.apply(this, arguments as unknown as unknown[])
-    const key = n === 1 ? unary(a0) : keyOf(NO_ARGS)
+    let key: string
+    try {
+      key = n === 1 ? unary(a0) : keyOf(NO_ARGS)
+    } catch (error) {
+      return engine.failCall(error)
+    }
     const now = clockNow()
     const rec = mem.record(key, now)
     if (rec !== undefined && now < rec.freshUntil) {
@@ -369,6 +385,11 @@ let anonymousCount = 0
 function decorate<F extends AnyFn>(settings: CacheSettings, fn: F, contextName?: string): Cached<F> {
   if (typeof fn !== 'function') throw new TypeError(`cache(): expected a function to wrap, got ${typeof fn}`)
   const { ttl, stale, options } = settings
+  if (!options.name && !contextName && !fn.name && options.key === undefined && options.store !== undefined) {
+    // Its default key would be an order-dependent `anonymous#N(…)`: two processes sharing the store
+    // could number functions differently and read each other's entries.
+    throw new TypeError('cache(): an anonymous function on a given store needs a "name" or a "key" option')
+  }
   const name = options.name ?? (contextName || fn.name || `anonymous#${++anonymousCount}`)
   const keyOf = compileKey(options.key as Parameters<typeof compileKey>[0], fn, name)
   const store = options.store === undefined ? new InMemCache() : resolveStore(options.store, 'store')

@@ -305,6 +305,24 @@ describe('keys', () => {
     expect(() => cache(60, { key: 'user:{nope}' })(async (id: number, region: string) => `${id}${region}`)).toThrow(KeyTemplateError)
   })
 
+  test('a key that cannot be built rejects an async call and throws from a sync one', async () => {
+    const asyncFn = cache(60, { key: 'u:{user.id}' })(async (user: { id?: number }) => user.id)
+    const p = asyncFn({})
+    expect(p).toBeInstanceOf(Promise)
+    await expect(p).rejects.toThrow(KeyTemplateError)
+    const syncFn = cache(60)(function f(cb: unknown) {
+      return cb
+    })
+    expect(() => syncFn(() => 1)).toThrow(/argument 0/)
+  })
+
+  test('an anonymous function on a given store needs a name or a key', () => {
+    const store = new InMemCache()
+    expect(() => cache(60, { store })(async (x: number) => x)).toThrow(/"name" or a "key"/)
+    expect(cache(60, { store, name: 'double' })(async (x: number) => x).key(1)).toBe('double(1)')
+    expect(() => cache(60)(async (x: number) => x)).not.toThrow() // a private store: no one to collide with
+  })
+
   test('a key function', async () => {
     const get = cache(60, { key: (a: number, b: number) => `sum:${a + b}` })(async (a: number, b: number) => a + b)
     expect(get.key(1, 2)).toBe('sum:3')
@@ -356,12 +374,12 @@ describe('members', () => {
 
   test('store as a class or a factory (called once)', async () => {
     const factory = jest.fn(() => new InMemCache())
-    const a = cache(60, { store: factory })(async () => 1)
+    const a = cache(60, { store: factory, name: 'a' })(async () => 1)
     await a()
     await a()
     expect(factory).toHaveBeenCalledTimes(1)
     expect(a.store).toBeInstanceOf(InMemCache)
-    const b = cache(60, { store: InMemCache })(async () => 1)
+    const b = cache(60, { store: InMemCache, name: 'b' })(async () => 1)
     expect(b.store).toBeInstanceOf(InMemCache)
   })
 })
@@ -422,7 +440,7 @@ describe('asynchronous stores', () => {
   })
 
   test('a sync function over an async store returns promises', async () => {
-    const get = cache(10, { store: asyncStore() })((x: number) => x + 1)
+    const get = cache(10, { store: asyncStore(), key: 'plus1:{0}' })((x: number) => x + 1)
     const r = get(1)
     expect(r).toBeInstanceOf(Promise)
     expect(await r).toBe(2)
