@@ -161,17 +161,18 @@ function remoteStore(latency) {
   }
   return store
 }
-const redis = remoteStore(15)
-const processA = new HybridCache({ l1Ttl: 30, l2Cache: redis })
-const processB = new HybridCache({ l1Ttl: 30, l2Cache: redis })
+const shared = remoteStore(15) // a simulated remote L2 (15 ms per call), where Redis would go
+const processA = new HybridCache({ l1Ttl: 30, l2Cache: shared })
+const processB = new HybridCache({ l1Ttl: 30, l2Cache: shared })
 const loadProduct = async (id) => upstream.call('products', 250, () => ({ id, title: `Product ${id}` }))
 const productA = cache(300, { key: 'product:{id}', store: processA, name: 'products', metrics })(loadProduct)
 const productB = cache(300, { key: 'product:{id}', store: processB, name: 'products', metrics })(loadProduct)
 
+;say(dim('two HybridCaches over one simulated remote store stand in for two processes sharing Redis'))
 ;[, t] = await timed(() => productA(7))
-say(`process A: product(7) in ${yellow(ms(t))}  ${dim('(miss everywhere: upstream, then Redis + A’s memory)')}`)
+say(`process A: product(7) in ${yellow(ms(t))}  ${dim('(miss everywhere: upstream, then the shared L2 + A’s memory)')}`)
 ;[, t] = await timed(() => productB(7))
-say(`process B: product(7) in ${yellow(ms(t))}  ${dim('(B’s memory misses, Redis hits; promoted into B’s memory)')}`)
+say(`process B: product(7) in ${yellow(ms(t))}  ${dim('(B’s memory misses, the shared L2 hits; promoted into B’s memory)')}`)
 ;[, t] = await timed(() => productB(7))
 say(`process B: product(7) in ${green(ms(t))}  ${dim('(B’s memory)')}`)
 say(`upstream calls for products: ${bold(upstream.count('products'))}`)

@@ -44,6 +44,10 @@ const MEMORY_SAMPLE = 256
 /**
  * A rough, cheap estimate of a value's heap size (bytes), for `maxBytes` and `memoryUsage()`.
  * Walks at most a few levels and a bounded number of properties: it is an estimate, not a census.
+ *
+ * @example
+ * estimateBytes('hello')          // 26
+ * estimateBytes({ id: 1, name: 'Ada' }) // 90
  */
 export function estimateBytes(value: unknown, depth = 0): number {
   switch (typeof value) {

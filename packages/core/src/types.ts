@@ -15,6 +15,16 @@ export interface CacheEntry<T = unknown> {
  * The storage protocol every backend implements. TTLs are seconds; `0` means no expiry.
  * The engine owns freshness: it writes entries with a physical TTL of `ttl + stale`, so a store
  * only has to drop entries whose physical TTL has passed.
+ *
+ * Failures: the engine hands a store's thrown error (or rejection) to the caller, so a store
+ * decides how its failures surface. Remote stores degrade by default (report the failure and
+ * answer as a miss / skip the write, their `onError: 'silent'`) and rethrow only when asked to
+ * (`onError: 'raise'`). A custom store should do the same.
+ *
+ * @example
+ * const store: CacheStorage = new InMemCache()
+ * store.set('k', 1, 60)
+ * store.getEntry('k') // { value: 1, createdAt: …, freshUntil: createdAt + 60 }
  */
 export interface CacheStorage {
   /** The value, or `undefined` when absent or (physically) expired. */
