@@ -97,9 +97,9 @@ assert.equal(mem.exists('lock:job'), false)
 console.log('setIfNotExists: refused because the deepest level already holds the key')
 
 // --- store as an instance, a class (constructed once) or a factory (called once) ----------------
-const byClass = cache(60, { store: InMemCache })(async () => 1)
+const byClass = cache(60, { store: InMemCache, name: 'byClass' })(async () => 1)
 let made = 0
-const byFactory = cache(60, { store: () => (made++, new InMemCache({ maxSize: 100 })) })(async () => 2)
+const byFactory = cache(60, { store: () => (made++, new InMemCache({ maxSize: 100 })), name: 'byFactory' })(async () => 2)
 await byFactory()
 await byFactory()
 assert.ok(byClass.store instanceof InMemCache)

@@ -120,6 +120,7 @@ class CacheEngine {
     } catch (error) {
       return this.failCall(error)
     }
+    if (this.mem !== undefined) return this.decide(thisArg, args, key, this.mem.record(key, clockNow()), false)
     const got = this.store.getEntry(key)
     if (isThenable(got)) {
       return (got as Promise<CacheEntry | undefined>).then((entry) => this.decide(thisArg, args, key, entry, true))
@@ -128,7 +129,7 @@ class CacheEngine {
   }
 
   /** What to return for an entry read from the store (or its absence). */
-  decide(thisArg: unknown, args: unknown[], key: string, entry: CacheEntry | undefined, settled: boolean): unknown {
+  decide(thisArg: unknown, args: unknown[], key: string, entry: CacheEntry | MemRecord | undefined, settled: boolean): unknown {
     if (entry !== undefined) {
       const now = clockNow()
       const state = entryState(entry.freshUntil, now, this.stale)
@@ -148,7 +149,7 @@ class CacheEngine {
     throw error
   }
 
-  hitValue(entry: CacheEntry): unknown {
+  hitValue(entry: CacheEntry | MemRecord): unknown {
     if (!this.asyncMode) return entry.value
     if (entry instanceof MemRecord) return (entry.promise ??= Promise.resolve(entry.value))
     return Promise.resolve(entry.value)
@@ -221,15 +222,14 @@ class CacheEngine {
   write(key: string, value: unknown): MaybePromise<void> {
     if (value === undefined || (value === null && !this.cacheNull)) return
     const createdAt = preciseNow()
-    const freshUntil = freshUntilOf(createdAt, this.ttl)
     const ttl = physicalTtl(this.ttl, this.stale)
     if (this.mem !== undefined) {
-      this.mem.put(key, value, createdAt, freshUntil, freshUntilOf(createdAt, ttl))
+      this.mem.put(key, value, createdAt, this.ttl, ttl)
       if (this.metrics !== undefined) this.recordSet(this.mem)
       return
     }
     this.metrics?.recordSet(this.name)
-    return this.store.setEntry(key, { value, createdAt, freshUntil }, ttl)
+    return this.store.setEntry(key, { value, createdAt, freshUntil: freshUntilOf(createdAt, this.ttl) }, ttl)
   }
 
   /** Counts a write; every {@link MEMORY_REPORT_EVERY} writes also reports the in-memory store's size. */
@@ -338,7 +338,7 @@ function wrap(engine: CacheEngine): AnyFn {
     }
     const now = clockNow()
     const rec = mem.record(key, now)
-    if (rec !== undefined && now < rec.freshUntil) {
+    if (rec !== undefined && now < rec.createdAt + rec.ttl) {
       if (metrics !== undefined) metrics.recordHit(name, false)
       return engine.asyncMode ? (rec.promise ??= Promise.resolve(rec.value)) : rec.value
     }
@@ -385,6 +385,7 @@ let anonymousCount = 0
 function decorate<F extends AnyFn>(settings: CacheSettings, fn: F, contextName?: string): Cached<F> {
   if (typeof fn !== 'function') throw new TypeError(`cache(): expected a function to wrap, got ${typeof fn}`)
   const { ttl, stale, options } = settings
+  const store = options.store === undefined ? new InMemCache() : resolveStore(options.store, 'store')
   if (!options.name && !contextName && !fn.name && options.key === undefined && options.store !== undefined) {
     // Its default key would be an order-dependent `anonymous#N(…)`: two processes sharing the store
     // could number functions differently and read each other's entries.
@@ -392,7 +393,6 @@ function decorate<F extends AnyFn>(settings: CacheSettings, fn: F, contextName?:
   }
   const name = options.name ?? (contextName || fn.name || `anonymous#${++anonymousCount}`)
   const keyOf = compileKey(options.key as Parameters<typeof compileKey>[0], fn, name)
-  const store = options.store === undefined ? new InMemCache() : resolveStore(options.store, 'store')
 
   let wrapped: AnyFn
   let engine: CacheEngine | undefined

@@ -1,31 +1,60 @@
 import { now as clockNow, preciseNow } from './clock.js'
-import { freshUntilOf } from './freshness.js'
 import type { CacheEntry, CacheStorage } from './types.js'
 
 /**
- * One stored entry. It *is* the `CacheEntry` handed out by `getEntry` (no copy on reads); the
- * extra fields are the store's own bookkeeping. Every record has the same fields in the same
- * order so V8 keeps one hidden class for all of them.
+ * "No expiry" as a lifetime: about 34 years, the largest small integer V8 keeps unboxed. A single
+ * `Infinity` stored in a field would make V8 box that field (a separate heap number) in every record.
+ */
+export const NEVER = 0x3fffffff
+
+/** A lifetime as stored: `NEVER` for none. */
+function span(seconds: number): number {
+  return seconds >= NEVER ? NEVER : seconds
+}
+
+/**
+ * The lifetime from `createdAt` to `until`, as a whole number of seconds when that lands within
+ * `tolerance` of `until` (whole seconds stay unboxed small integers), else the exact difference.
+ */
+function spanTo(createdAt: number, until: number, tolerance: number): number {
+  if (until === Infinity) return NEVER
+  const exact = until - createdAt
+  const whole = Math.round(exact)
+  return Math.abs(createdAt + whole - until) <= tolerance ? whole : exact
+}
+
+/**
+ * One stored entry, kept compact because every cached value carries one: the only boxed number is
+ * `createdAt`; the fresh and physical lifetimes are seconds relative to it (small integers in the
+ * usual case), and `freshUntil` / `expiresAt` are derived.
  * @internal
  */
-export class MemRecord implements CacheEntry {
-  /** Physical expiry (epoch seconds, inclusive: the entry is there at exactly this time); `Infinity` for none. */
-  expiresAt: number
+export class MemRecord {
   /** Set on every read, cleared by the eviction hand (SIEVE). */
   visited = false
   /** A resolved promise of `value`, made on the first async hit and reused by later ones. */
   promise: Promise<unknown> | undefined = undefined
-  /** Estimated size in bytes, kept only under `maxBytes` (0 otherwise). */
-  size: number
   constructor(
     public value: unknown,
-    public freshUntil: number,
+    /** Epoch seconds. */
     public createdAt: number,
-    expiresAt: number,
-    size: number,
-  ) {
-    this.expiresAt = expiresAt
-    this.size = size
+    /** Seconds of freshness after `createdAt` (`NEVER` = always fresh). */
+    public ttl: number,
+    /** Seconds the entry is kept after `createdAt` (`NEVER` = no expiry); inclusive. */
+    public life: number,
+  ) {}
+
+  get freshUntil(): number {
+    return this.ttl === NEVER ? Infinity : this.createdAt + this.ttl
+  }
+
+  get expiresAt(): number {
+    return this.life === NEVER ? Infinity : this.createdAt + this.life
+  }
+
+  /** A plain `CacheEntry` copy: callers cannot disturb the store through it. */
+  toEntry(): CacheEntry {
+    return { value: this.value, freshUntil: this.freshUntil, createdAt: this.createdAt }
   }
 }
 
@@ -124,6 +153,8 @@ export class InMemCache implements CacheStorage {
   readonly maxBytes: number
   private readonly map = new Map<string, MemRecord>()
   private bytes = 0
+  /** Estimated size per key, kept only under `maxBytes`. */
+  private readonly sizes = new Map<string, number>()
   /** The SIEVE hand: a live iterator over keys in insertion order. */
   private hand: Iterator<string> | undefined
   /** When the map reaches this size, expired entries are swept (amortised O(1) per insertion). */
@@ -151,7 +182,7 @@ export class InMemCache implements CacheStorage {
   record(key: string, now: number): MemRecord | undefined {
     const rec = this.map.get(key)
     if (rec === undefined) return undefined
-    if (now > rec.expiresAt) {
+    if (now > rec.createdAt + rec.life) {
       this.remove(key, rec)
       return undefined
     }
@@ -160,34 +191,33 @@ export class InMemCache implements CacheStorage {
   }
 
   /**
-   * Store a value with explicit timestamps and an absolute physical expiry (`Infinity` = none);
-   * returns the record.
+   * Store a value created at `createdAt` (epoch seconds), fresh for `ttl` seconds and kept for
+   * `life` seconds (`Infinity` or `NEVER` = no expiry); returns the record.
    * @internal
    */
-  put(key: string, value: unknown, createdAt: number, freshUntil: number, expiresAt: number): MemRecord {
+  put(key: string, value: unknown, createdAt: number, ttl: number, life: number): MemRecord {
     if (value === undefined) throw new TypeError(`InMemCache: cannot store undefined (key "${key}")`)
+    const rec = new MemRecord(value, createdAt, span(ttl), span(life))
     if (this.maxSize === Infinity && this.maxBytes === Infinity) {
       // Unbounded: one Map operation. Map.set on an existing key keeps its place in the order.
-      const rec = new MemRecord(value, freshUntil, createdAt, expiresAt, 0)
       this.map.set(key, rec)
       if (this.map.size >= this.sweepAt) this.sweepExpired()
       return rec
     }
-    // Sizes are only estimated when a byte bound needs them.
-    const size = this.maxBytes === Infinity ? 0 : RECORD_OVERHEAD_BYTES + key.length * 2 + estimateBytes(value)
-    const rec = new MemRecord(value, freshUntil, createdAt, expiresAt, size)
     const old = this.map.get(key)
-    if (old !== undefined) {
-      // An overwrite keeps the key's place in the eviction order.
-      this.bytes -= old.size
-    } else if (this.map.size >= this.maxSize) {
-      this.evict()
-    } else if (this.map.size >= this.sweepAt) {
-      this.sweepExpired()
+    if (old === undefined) {
+      if (this.map.size >= this.maxSize) this.evict()
+      else if (this.map.size >= this.sweepAt) this.sweepExpired()
     }
+    // An overwrite keeps the key's place in the eviction order.
     this.map.set(key, rec)
-    this.bytes += size
-    if (size > 0) this.enforceBytes(rec)
+    if (this.maxBytes !== Infinity) {
+      // Sizes are only estimated when a byte bound needs them.
+      const size = RECORD_OVERHEAD_BYTES + key.length * 2 + estimateBytes(value)
+      this.bytes += size - (this.sizes.get(key) ?? 0)
+      this.sizes.set(key, size)
+      this.enforceBytes(key)
+    }
     return rec
   }
 
@@ -199,7 +229,8 @@ export class InMemCache implements CacheStorage {
   set(key: string, value: unknown, ttl: number): void {
     checkTtl(ttl, 'set')
     const t = preciseNow()
-    this.put(key, value, t, freshUntilOf(t, ttl), freshUntilOf(t, ttl))
+    const lifetime = ttl > 0 ? ttl : NEVER
+    this.put(key, value, t, lifetime, lifetime)
   }
 
   delete(key: string): void {
@@ -211,14 +242,17 @@ export class InMemCache implements CacheStorage {
     return this.record(key, clockNow()) !== undefined
   }
 
-  /** The stored entry itself (not a copy): do not mutate it. */
+  /** A copy of the stored entry (timestamps and a reference to the value). */
   getEntry(key: string): CacheEntry | undefined {
-    return this.record(key, clockNow())
+    return this.record(key, clockNow())?.toEntry()
   }
 
   setEntry(key: string, entry: CacheEntry, ttl?: number): void {
-    const expiresAt = ttl === undefined ? entry.freshUntil : freshUntilOf(preciseNow(), checkTtl(ttl, 'setEntry'))
-    this.put(key, entry.value, entry.createdAt, entry.freshUntil, expiresAt)
+    // freshUntil must come back bit for bit; the physical expiry may move by a millisecond.
+    const fresh = spanTo(entry.createdAt, entry.freshUntil, 0)
+    let life = fresh
+    if (ttl !== undefined) life = checkTtl(ttl, 'setEntry') > 0 ? spanTo(entry.createdAt, preciseNow() + ttl, 0.001) : NEVER
+    this.put(key, entry.value, entry.createdAt, fresh, life)
   }
 
   setIfNotExists(key: string, value: unknown, ttl: number): boolean {
@@ -246,6 +280,7 @@ export class InMemCache implements CacheStorage {
 
   clear(): void {
     this.map.clear()
+    this.sizes.clear()
     this.bytes = 0
     this.hand = undefined
     this.sweepAt = MIN_SWEEP_SIZE
@@ -257,7 +292,7 @@ export class InMemCache implements CacheStorage {
     const before = this.map.size
     // forEach, not for-of over entries: no [key, value] array per entry. Deleting while iterating is safe.
     this.map.forEach((rec, key) => {
-      if (t > rec.expiresAt) this.remove(key, rec)
+      if (t > rec.createdAt + rec.life) this.remove(key, rec)
     })
     return before - this.map.size
   }
@@ -282,9 +317,12 @@ export class InMemCache implements CacheStorage {
     return { bytes, entries, mb: Math.round((bytes / 1048576) * 100) / 100 }
   }
 
-  private remove(key: string, rec: MemRecord): void {
+  private remove(key: string, _rec: MemRecord): void {
     this.map.delete(key)
-    this.bytes -= rec.size
+    if (this.maxBytes !== Infinity) {
+      this.bytes -= this.sizes.get(key) ?? 0
+      this.sizes.delete(key)
+    }
   }
 
   /** SIEVE: advance the hand, clearing `visited` flags, until an unvisited (or expired) entry is found; evict it. */
@@ -299,7 +337,7 @@ export class InMemCache implements CacheStorage {
       }
       const key = next.value
       const rec = this.map.get(key)!
-      if (rec.visited && t <= rec.expiresAt) {
+      if (rec.visited && t <= rec.createdAt + rec.life) {
         rec.visited = false
         continue
       }
@@ -317,9 +355,9 @@ export class InMemCache implements CacheStorage {
     this.sweepAt = Math.max(MIN_SWEEP_SIZE, this.map.size * 2)
   }
 
-  private enforceBytes(keep: MemRecord): void {
+  private enforceBytes(key: string): void {
     while (this.bytes > this.maxBytes && this.map.size > 1) this.evict()
     // A single entry larger than the whole budget is not kept.
-    if (this.bytes > this.maxBytes && this.map.size === 1 && keep.size > this.maxBytes) this.clear()
+    if (this.bytes > this.maxBytes && this.map.size === 1 && (this.sizes.get(key) ?? 0) > this.maxBytes) this.clear()
   }
 }
