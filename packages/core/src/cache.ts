@@ -184,13 +184,34 @@ class CacheEngine {
 
   /** Registers `pending` as the in-flight load of `key`. */
   private fly(key: string, pending: Promise<unknown>, t0: number): Promise<unknown> {
-    const flight = this.land(key, pending, t0, this.generation)
+    const flight = this.mem !== undefined ? this.landInMemory(key, pending, t0) : this.land(key, pending, t0, this.generation)
     this.inflight.set(key, flight)
     return flight
   }
 
   /**
-   * Waits for a load and writes its value, unless an invalidate/clear came meanwhile (the value
+   * With an in-memory store the write cannot fail or wait, so callers get the load's own promise:
+   * the write is a reaction registered before any caller's, so it lands before they resume.
+   */
+  private landInMemory(key: string, pending: Promise<unknown>, t0: number): Promise<unknown> {
+    const generation = this.generation
+    pending.then(
+      (value) => {
+        this.recordLoad(t0)
+        if (generation !== this.generation) return
+        this.inflight.delete(key)
+        this.write(key, value)
+      },
+      (error) => {
+        if (generation === this.generation) this.inflight.delete(key)
+        this.metrics?.recordError(this.name, 'load', errorTypeOf(error))
+      },
+    )
+    return pending
+  }
+
+  /**
+   * Waits for a load and writes its value (to a store that may answer asynchronously or fail), unless an invalidate/clear came meanwhile (the value
    * may predate it). Only the flight of the current generation owns `inflight[key]`: invalidate
    * and clear drop flights and bump the generation.
    */
