@@ -197,10 +197,15 @@ class CacheEngine {
     const generation = this.generation
     pending.then(
       (value) => {
-        this.recordLoad(t0)
         if (generation !== this.generation) return
         this.inflight.delete(key)
-        this.write(key, value)
+        // Nothing here may reject: this promise has no listener (a throwing metrics exporter is reported).
+        try {
+          this.recordLoad(t0)
+          this.write(key, value)
+        } catch (error) {
+          reportError(error, { cacheName: this.name, key, operation: 'set' }, undefined, this.onError, this.logger)
+        }
       },
       (error) => {
         if (generation === this.generation) this.inflight.delete(key)

@@ -448,6 +448,22 @@ describe('asynchronous stores', () => {
 })
 
 describe('metrics', () => {
+  test('a metrics exporter that throws after a load is reported, never an unhandled rejection', async () => {
+    const metrics = new InMemoryMetrics()
+    metrics.recordSet = () => {
+      throw new Error('exporter bug')
+    }
+    const errors: string[] = []
+    const get = cache(60, { metrics, onError: (e, info) => errors.push(`${info.operation}:${(e as Error).message}`) })(
+      async function value() {
+        return 1
+      },
+    )
+    expect(await get()).toBe(1)
+    await advance(0)
+    expect(errors).toEqual(['set:exporter bug'])
+  })
+
   test('hits, misses, sets, deletes and load latency by cache name', async () => {
     const metrics = new InMemoryMetrics()
     const get = cache(60, { metrics, name: 'users' })(async (id: number) => id)
