@@ -3,10 +3,10 @@ import { ChainCache, type ChainErrorInfo } from '../src/chain-cache.js'
 import { resetClock } from '../src/clock.js'
 import { resolveStore, STORAGE_METHODS as METHODS, validateCacheStorage } from '../src/store-resolution.js'
 import { asyncStore as asyncStoreOf } from './support/async-store.js'
+import { T0, useFakeClock } from './support/fake-clock.js'
 import { InMemCache } from '../src/in-mem-cache.js'
 import type { CacheEntry, CacheStorage } from '../src/types.js'
 
-const T0 = Date.UTC(2026, 0, 1)
 const t0 = T0 / 1000
 
 const asyncStore = (inner: CacheStorage = new InMemCache()) => asyncStoreOf(inner, { defer: 'immediate' })
@@ -120,23 +120,9 @@ runStorageSuite(
 // ------------------------------------------------------------------------------------------------
 
 describe('ChainCache', () => {
-  let unhandled: unknown[] = []
-  const onUnhandled = (reason: unknown) => unhandled.push(reason)
+  useFakeClock(undefined, { doNotFake: ['setImmediate'] })
   const advance = (seconds: number) => jest.advanceTimersByTime(seconds * 1000)
   const now = () => Date.now() / 1000
-
-  beforeEach(() => {
-    jest.useFakeTimers({ now: T0, doNotFake: ['setImmediate'] })
-    resetClock()
-    unhandled = []
-    process.on('unhandledRejection', onUnhandled)
-  })
-  afterEach(() => {
-    process.off('unhandledRejection', onUnhandled)
-    jest.useRealTimers()
-    jest.restoreAllMocks()
-    expect(unhandled).toEqual([])
-  })
 
   describe('read-through with promotion', () => {
     test('a hit at a lower level is promoted into every level above with its original timestamps', () => {

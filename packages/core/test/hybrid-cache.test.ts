@@ -3,11 +3,11 @@ import { ChainCache } from '../src/chain-cache.js'
 import { resetClock } from '../src/clock.js'
 import { STORAGE_METHODS as METHODS } from '../src/store-resolution.js'
 import { asyncStore as asyncStoreOf } from './support/async-store.js'
+import { T0, useFakeClock } from './support/fake-clock.js'
 import { HybridCache } from '../src/hybrid-cache.js'
 import { InMemCache } from '../src/in-mem-cache.js'
 import type { CacheStorage } from '../src/types.js'
 
-const T0 = Date.UTC(2026, 0, 1)
 const t0 = T0 / 1000
 
 const asyncStore = (inner: CacheStorage = new InMemCache()) => asyncStoreOf(inner, { defer: 'immediate' })
@@ -39,22 +39,8 @@ runStorageSuite(
 )
 
 describe('HybridCache', () => {
-  let unhandled: unknown[] = []
-  const onUnhandled = (reason: unknown) => unhandled.push(reason)
+  useFakeClock(undefined, { doNotFake: ['setImmediate'] })
   const advance = (seconds: number) => jest.advanceTimersByTime(seconds * 1000)
-
-  beforeEach(() => {
-    jest.useFakeTimers({ now: T0, doNotFake: ['setImmediate'] })
-    resetClock()
-    unhandled = []
-    process.on('unhandledRejection', onUnhandled)
-  })
-  afterEach(() => {
-    process.off('unhandledRejection', onUnhandled)
-    jest.useRealTimers()
-    jest.restoreAllMocks()
-    expect(unhandled).toEqual([])
-  })
 
   const make = (opts: { l1Ttl?: number | string; l2Ttl?: number | string } = {}) => {
     const l1 = new InMemCache()

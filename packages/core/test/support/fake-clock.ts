@@ -8,13 +8,17 @@ export const advance = (seconds: number) => jest.advanceTimersByTimeAsync(second
 
 /**
  * Installs jest fake timers at T0 for each test, and fails a test that leaves an unhandled
- * rejection behind. `afterEachExtra` runs before the checks (e.g. `bg.shutdown()`).
+ * rejection behind. `afterEachExtra` runs before the checks (e.g. `bg.shutdown()`); `doNotFake`
+ * leaves some timer functions real (e.g. `setImmediate` for stores that answer on a later tick).
  */
-export function useFakeClock(afterEachExtra?: () => unknown): void {
+export function useFakeClock(
+  afterEachExtra?: () => unknown,
+  { doNotFake = [] }: { doNotFake?: Array<'setImmediate' | 'nextTick' | 'queueMicrotask'> } = {},
+): void {
   let unhandled: unknown[] = []
   const onUnhandled = (reason: unknown) => unhandled.push(reason)
   beforeEach(() => {
-    jest.useFakeTimers({ now: T0 })
+    jest.useFakeTimers({ now: T0, doNotFake })
     resetClock()
     unhandled = []
     process.on('unhandledRejection', onUnhandled)
@@ -23,6 +27,7 @@ export function useFakeClock(afterEachExtra?: () => unknown): void {
     await afterEachExtra?.()
     process.off('unhandledRejection', onUnhandled)
     jest.useRealTimers()
+    jest.restoreAllMocks()
     expect(unhandled).toEqual([])
   })
 }
