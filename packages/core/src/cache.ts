@@ -9,7 +9,7 @@ import {
   reportError,
   type Logger,
 } from './error-reporting.js'
-import { DEAD, FRESH, STALE, entryState, freshUntilOf, mayRetryRefresh, physicalTtl } from './freshness.js'
+import { DEAD, STALE, entryState, freshUntilOf, mayRetryRefresh, physicalTtl } from './freshness.js'
 import { InMemCache, MemRecord } from './in-mem-cache.js'
 import { compileKey, type KeyBuilder } from './key-template.js'
 import { checkMetricsOption, NULL_METRICS } from './metrics.js'

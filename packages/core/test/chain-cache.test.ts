@@ -1,6 +1,5 @@
 import { runStorageSuite } from '@acache/storage-test-suite'
 import { ChainCache, type ChainErrorInfo } from '../src/chain-cache.js'
-import { resetClock } from '../src/clock.js'
 import { resolveStore, STORAGE_METHODS as METHODS, validateCacheStorage } from '../src/store-resolution.js'
 import { asyncStore as asyncStoreOf } from './support/async-store.js'
 import { T0, useFakeClock } from './support/fake-clock.js'
@@ -122,7 +121,6 @@ runStorageSuite(
 describe('ChainCache', () => {
   useFakeClock(undefined, { doNotFake: ['setImmediate'] })
   const advance = (seconds: number) => jest.advanceTimersByTime(seconds * 1000)
-  const now = () => Date.now() / 1000
 
   describe('read-through with promotion', () => {
     test('a hit at a lower level is promoted into every level above with its original timestamps', () => {

@@ -1,6 +1,5 @@
 import { runStorageSuite } from '@acache/storage-test-suite'
 import { ChainCache } from '../src/chain-cache.js'
-import { resetClock } from '../src/clock.js'
 import { STORAGE_METHODS as METHODS } from '../src/store-resolution.js'
 import { asyncStore as asyncStoreOf } from './support/async-store.js'
 import { T0, useFakeClock } from './support/fake-clock.js'
