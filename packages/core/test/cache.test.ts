@@ -1,4 +1,4 @@
-import { cache, InMemCache, KeyTemplateError } from '../src/index.js'
+import { cache, ChainCache, HybridCache, InMemCache, KeyTemplateError } from '../src/index.js'
 import { asyncStore } from './support/async-store.js'
 import { advance, T0, useFakeClock } from './support/fake-clock.js'
 import { InMemoryMetrics } from '../src/metrics.js'
@@ -444,6 +444,36 @@ describe('asynchronous stores', () => {
     const r = get(1)
     expect(r).toBeInstanceOf(Promise)
     expect(await r).toBe(2)
+  })
+})
+
+describe('tiered stores', () => {
+  test('SWR through a ChainCache: with L1 capped at 5 s, the stale value comes from L2 and the refresh writes both', async () => {
+    const l1 = new InMemCache()
+    const l2 = asyncStore()
+    const store = ChainCache.build(l1, l2, { ttls: [5] })
+    let n = 0
+    const get = cache(10, { stale: 20, key: 'p:{0}', store, logger: silent })(async (id: number) => `${id}#${++n}`)
+    expect(await get(1)).toBe('1#1')
+    expect(l1.getEntry('p:1')?.value).toBe('1#1')
+    await advance(10) // L1's copy (capped at 5 s) is gone; L2 keeps the entry for ttl + stale
+    expect(l1.exists('p:1')).toBe(false)
+    expect(await get(1)).toBe('1#1') // stale, from L2, not promoted
+    expect(l1.exists('p:1')).toBe(false)
+    await advance(0)
+    expect(n).toBe(2) // one background refresh, written through both tiers
+    expect(l1.getEntry('p:1')?.value).toBe('1#2')
+    expect((await l2.getEntry('p:1'))?.value).toBe('1#2')
+    expect(await get(1)).toBe('1#2')
+  })
+
+  test('a sync function over a HybridCache of synchronous stores stays sync', () => {
+    const store = new HybridCache({ l1Cache: new InMemCache(), l2Cache: new InMemCache(), l1Ttl: 5 })
+    let n = 0
+    const get = cache(60, { store, key: 'c:{0}' })((env: string) => `${env}#${++n}`)
+    expect(get('prod')).toBe('prod#1')
+    expect(get('prod')).toBe('prod#1')
+    expect(n).toBe(1)
   })
 })
 
