@@ -54,7 +54,7 @@ const descriptor = Object.getOwnPropertyDescriptor(Orders.prototype, 'byId')
 Object.defineProperty(Orders.prototype, 'byId', cache(60)(Orders.prototype, 'byId', descriptor))
 const orders = new Orders()
 assert.equal(await orders.byId(5), await orders.byId(5))
-assert.equal(Orders.prototype.byId.key(5), 'byId(5)')
+assert.equal(Orders.prototype.byId.key(5), 'Orders.byId(5)')
 console.log('legacy decorator form works too; default key:', Orders.prototype.byId.key(5))
 
 // Decorating anything but a method is refused.

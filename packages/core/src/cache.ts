@@ -412,10 +412,18 @@ function decorate<F extends AnyFn>(settings: CacheSettings, fn: F, contextName?:
   if (typeof fn !== 'function') throw new TypeError(`cache(): expected a function to wrap, got ${typeof fn}`)
   const { ttl, stale, options } = settings
   const store = options.store === undefined ? new InMemCache() : resolveStore(options.store, 'store')
-  if (!options.name && !contextName && !fn.name && options.key === undefined && options.store !== undefined) {
-    // Its default key would be an order-dependent `anonymous#N(…)`: two processes sharing the store
-    // could number functions differently and read each other's entries.
-    throw new TypeError('cache(): an anonymous function on a given store needs a "name" or a "key" option')
+  if (options.name === undefined && options.key === undefined && options.store !== undefined) {
+    if (!contextName && !fn.name) {
+      // Its default key would be an order-dependent `anonymous#N(…)`: two processes sharing the store
+      // could number functions differently and read each other's entries.
+      throw new TypeError('cache(): an anonymous function on a given store needs a "name" or a "key" option')
+    }
+    if (contextName !== undefined && !contextName.includes('.')) {
+      // A TC39 decorator sees the method name only: `Users.get` and `Orders.get` would share keys.
+      throw new TypeError(
+        `cache(): method "${contextName}" on a given store needs a "name" (such as "MyClass.${contextName}") or a "key" option`,
+      )
+    }
   }
   const name = options.name ?? (contextName || fn.name || `anonymous#${++anonymousCount}`)
   const keyOf = compileKey(options.key as Parameters<typeof compileKey>[0], fn, name)
@@ -467,8 +475,11 @@ export function cache(ttl: Duration, options?: CacheOptions): CacheDecorator {
   const settings = checkSettings(ttl, options)
   return function (target: any, context?: any, descriptor?: PropertyDescriptor): any {
     if (descriptor !== undefined && typeof descriptor === 'object' && typeof descriptor.value === 'function') {
-      // Legacy (experimentalDecorators) method decorator.
-      return { ...descriptor, value: decorate(settings, descriptor.value, String(context)) }
+      // Legacy (experimentalDecorators) method decorator: the target is the prototype (or the class
+      // for a static method), so the default name can say which class.
+      const owner = typeof target === 'function' ? target.name : target?.constructor?.name
+      const method = String(context)
+      return { ...descriptor, value: decorate(settings, descriptor.value, owner ? `${owner}.${method}` : method) }
     }
     if (context !== undefined && context !== null && typeof context === 'object' && 'kind' in context) {
       if (context.kind !== 'method') {

@@ -401,6 +401,40 @@ describe('decorators', () => {
     expect(calls).toBe(1)
   })
 
+  test('a method on a given store needs a name or a key (a TC39 decorator does not see the class)', () => {
+    const store = new InMemCache()
+    expect(() => {
+      class Users {
+        @cache(60, { store })
+        async get(id: number) {
+          return id
+        }
+      }
+      return Users
+    }).toThrow(/method "get" on a given store needs a "name"/)
+    class Orders {
+      @cache(60, { store, name: 'Orders.get' })
+      async get(id: number) {
+        return id
+      }
+    }
+    expect((Orders.prototype.get as unknown as { key(id: number): string }).key(1)).toBe('Orders.get(1)')
+  })
+
+  test('a legacy (experimentalDecorators) method decorator names the class', async () => {
+    const store = new InMemCache()
+    class Users {
+      async get(id: number) {
+        return `u${id}`
+      }
+    }
+    const descriptor = Object.getOwnPropertyDescriptor(Users.prototype, 'get')!
+    const decorated = (cache(60, { store }) as any)(Users.prototype, 'get', descriptor)
+    Object.defineProperty(Users.prototype, 'get', decorated)
+    expect(await new Users().get(1)).toBe('u1')
+    expect(store.exists('Users.get(1)')).toBe(true)
+  })
+
   test('decorating a non-method throws a TypeError', () => {
     expect(() => (cache(60) as any)(() => 1, { kind: 'getter', name: 'x' })).toThrow(TypeError)
   })
