@@ -26,7 +26,7 @@ function spanTo(createdAt: number, until: number, tolerance: number): number {
 /**
  * One stored entry, kept compact because every cached value carries one: the only boxed number is
  * `createdAt`; the fresh and physical lifetimes are seconds relative to it (small integers in the
- * usual case), and `freshUntil` / `expiresAt` are derived.
+ * usual case), and `freshUntil` and the physical expiry are derived.
  * @internal
  */
 export class MemRecord {
@@ -48,8 +48,9 @@ export class MemRecord {
     return this.ttl === NEVER ? Infinity : this.createdAt + this.ttl
   }
 
-  get expiresAt(): number {
-    return this.life === NEVER ? Infinity : this.createdAt + this.life
+  /** Whether the entry has physically expired at `now` (the end is inclusive: still there at exactly it). */
+  isExpired(now: number): boolean {
+    return now > this.createdAt + this.life
   }
 
   /** A plain `CacheEntry` copy: callers cannot disturb the store through it. */
@@ -182,8 +183,8 @@ export class InMemCache implements CacheStorage {
   record(key: string, now: number): MemRecord | undefined {
     const rec = this.map.get(key)
     if (rec === undefined) return undefined
-    if (now > rec.createdAt + rec.life) {
-      this.remove(key, rec)
+    if (rec.isExpired(now)) {
+      this.remove(key)
       return undefined
     }
     rec.visited = true
@@ -234,8 +235,7 @@ export class InMemCache implements CacheStorage {
   }
 
   delete(key: string): void {
-    const rec = this.map.get(key)
-    if (rec !== undefined) this.remove(key, rec)
+    this.remove(key)
   }
 
   exists(key: string): boolean {
@@ -292,7 +292,7 @@ export class InMemCache implements CacheStorage {
     const before = this.map.size
     // forEach, not for-of over entries: no [key, value] array per entry. Deleting while iterating is safe.
     this.map.forEach((rec, key) => {
-      if (t > rec.createdAt + rec.life) this.remove(key, rec)
+      if (rec.isExpired(t)) this.remove(key)
     })
     return before - this.map.size
   }
@@ -317,7 +317,7 @@ export class InMemCache implements CacheStorage {
     return { bytes, entries, mb: Math.round((bytes / 1048576) * 100) / 100 }
   }
 
-  private remove(key: string, _rec: MemRecord): void {
+  private remove(key: string): void {
     this.map.delete(key)
     if (this.maxBytes !== Infinity) {
       this.bytes -= this.sizes.get(key) ?? 0
@@ -337,11 +337,11 @@ export class InMemCache implements CacheStorage {
       }
       const key = next.value
       const rec = this.map.get(key)!
-      if (rec.visited && t <= rec.createdAt + rec.life) {
+      if (rec.visited && !rec.isExpired(t)) {
         rec.visited = false
         continue
       }
-      this.remove(key, rec)
+      this.remove(key)
       return
     }
   }
