@@ -16,7 +16,19 @@ export { InMemCache, estimateBytes } from './in-mem-cache.js'
 export type { InMemCacheOptions } from './in-mem-cache.js'
 export { parseDuration } from './duration.js'
 export { KeyTemplateError, SerializationError, WireFormatError, TimeoutError } from './errors.js'
-export type { CacheEntry, CacheStorage, ErrorHandler, ErrorInfo, MaybePromise, MetricsCollector, Serializer } from './types.js'
+export type {
+  CacheEntry,
+  CacheLock,
+  CacheStorage,
+  ErrorHandler,
+  ErrorInfo,
+  InvalidationBus,
+  InvalidationMessage,
+  LockingStorage,
+  MaybePromise,
+  MetricsCollector,
+  Serializer,
+} from './types.js'
 export { encodeEntry, decodeEntry, WIRE_HEADER_BYTES } from './wire-format.js'
 export { serializers, resolveSerializer } from './serializers.js'
 export type { SerializerAlias } from './serializers.js'
@@ -26,7 +38,7 @@ export { InstrumentedStorage } from './instrumented-storage.js'
 export { compileKey, type KeyBuilder, type KeyOption } from './key-template.js'
 export { encodeArg, encodeArgs } from './canonical-key.js'
 export type { DurationOptions } from './duration.js'
-export { validateCacheStorage, resolveStore } from './store-resolution.js'
+export { validateCacheStorage, resolveStore, supportsLocking } from './store-resolution.js'
 export { HybridCache } from './hybrid-cache.js'
 export type { HybridCacheOptions } from './hybrid-cache.js'
 export { ChainCache } from './chain-cache.js'

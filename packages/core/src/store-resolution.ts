@@ -1,4 +1,4 @@
-import type { CacheStorage } from './types.js'
+import type { CacheStorage, LockingStorage } from './types.js'
 
 /** The methods of the storage protocol, in the order they are documented. */
 export const STORAGE_METHODS = [
@@ -96,4 +96,15 @@ export function resolveStore(x: unknown, optionName: string): CacheStorage {
     `option "${optionName}" must be a CacheStorage (an instance, a class or a factory of one); got ${describeValue(made)}${how}` +
       (missing.length < STORAGE_METHODS.length ? ` missing ${missing.join(', ')}` : ''),
   )
+}
+
+/**
+ * Whether `store` offers a distributed lock (`tryLock`), as `cache(ttl, { lock: true })` needs.
+ *
+ * @example
+ * supportsLocking(new RedisCache(client)) // true
+ * supportsLocking(new InMemCache())       // false
+ */
+export function supportsLocking(store: unknown): store is CacheStorage & LockingStorage {
+  return store !== null && typeof store === 'object' && typeof (store as Partial<LockingStorage>).tryLock === 'function'
 }

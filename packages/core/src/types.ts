@@ -79,3 +79,33 @@ export interface ErrorInfo {
 
 /** A callback receiving background failures. */
 export type ErrorHandler = (error: unknown, info: ErrorInfo) => void
+
+/** A distributed lock held by this process (see {@link LockingStorage}). */
+export interface CacheLock {
+  /** Releases the lock if this holder still owns it (compare-and-delete) and stops its heartbeat. Never rejects. */
+  release(): Promise<void>
+}
+
+/**
+ * Optional store capability behind `cache(ttl, { lock })`: one lock per key, shared by every
+ * process using the store, so one loader call runs across processes. `RedisCache` implements it;
+ * `HybridCache` and `ChainCache` forward it to their deepest level when that level has it.
+ */
+export interface LockingStorage {
+  /**
+   * Tries once to take the lock of `key` for `timeout` seconds. While held, a heartbeat resets its
+   * remaining lifetime to `timeout` (never beyond). Resolves to the lock, or `null` when another
+   * holder has it; rejects when the lock backend is unavailable.
+   */
+  tryLock(key: string, timeout: number): Promise<CacheLock | null>
+}
+
+/** A message on an {@link InvalidationBus}: keys to evict from every other process's L1, or everything. */
+export type InvalidationMessage = { keys: string[] } | { clear: true }
+
+/** Carries invalidations (keys, never values) between processes. `@acache/redis` provides one over pub/sub. */
+export interface InvalidationBus {
+  publish(message: InvalidationMessage): MaybePromise<void>
+  /** Calls `listener` for messages published by *other* bus instances. Returns an unsubscribe function. */
+  subscribe(listener: (message: InvalidationMessage) => void): () => void
+}
