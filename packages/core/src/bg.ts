@@ -5,6 +5,7 @@ import { checkLogger, checkOnError, checkOptionKeys, isThenable, reportError, ty
 import { InMemCache } from './in-mem-cache.js'
 import { checkMetricsOption, NULL_METRICS } from './metrics.js'
 import { resolveStore } from './store-resolution.js'
+import { stopCacheWork } from './shutdown.js'
 import type { CacheEntry, CacheStorage, ErrorHandler, MaybePromise, MetricsCollector } from './types.js'
 
 /** Options of {@link bg} and `bg.write`. */
@@ -272,7 +273,10 @@ export interface Bg {
    * getRates() // the mirrored value, or undefined before the first sync
    */
   read<T = unknown>(key: string, options?: BgReadOptions): BgReader<T>
-  /** Stops every timer and forgets writer registrations. Idempotent. */
+  /**
+   * Stops every timer and forgets writer registrations; also stops `cache()` refresh-ahead schedules
+   * and aborts the `cache.signal()` of loads under way. Idempotent.
+   */
   shutdown(): Promise<void>
 }
 
@@ -290,6 +294,8 @@ export const bg: Bg = Object.assign(
       for (const job of [...jobs]) job.stop()
       jobs.clear()
       writers.clear()
+      // cache() work too: refresh-ahead schedules and the signals of loads under way.
+      stopCacheWork()
       return Promise.resolve()
     },
   },

@@ -9,12 +9,16 @@ import {
   reportError,
   type Logger,
 } from './error-reporting.js'
-import { DEAD, STALE, entryState, freshUntilOf, mayRetryRefresh, physicalTtl } from './freshness.js'
+import { DEAD, LOAD, REFRESH, BACKGROUND, STALE, entryState, freshUntilOf, mayRetryRefresh, physicalTtl, staleIfErrorServes, type LoadKind } from './freshness.js'
 import { InMemCache, MemRecord } from './in-mem-cache.js'
 import { compileKey, type KeyBuilder } from './key-template.js'
 import { checkMetricsOption, NULL_METRICS } from './metrics.js'
 import { resolveStore } from './store-resolution.js'
-import type { CacheEntry, CacheStorage, ErrorHandler, MaybePromise, MetricsCollector } from './types.js'
+import type { CacheEntry, CacheStorage, ErrorHandler, LockingStorage, MaybePromise, MetricsCollector } from './types.js'
+import { acquireLock, checkLockStore, parseLock, releaseQuietly, type LockOption, type LockSettings } from './lock-flight.js'
+import { LoadControl, loaderSignal, loaderTimeout, parseTimeouts, type LoaderTimeouts, type TimeoutOption } from './loader-timeout.js'
+import { parseRefreshAhead, RefreshAhead, type RefreshAheadOption, type RefreshAheadSettings } from './refresh-ahead.js'
+import { decorateBatch, type Batched, type BatchLoadFn, type BatchOptions } from './batch-loader.js'
 
 /** A duration: seconds (floats allowed) or a string such as `'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1d'`. */
 export type Duration = number | string
@@ -44,9 +48,42 @@ export interface CacheOptions {
   onError?: ErrorHandler
   /** Where background warnings go when there is no `onError`. Default `console`; `null` silences them. */
   logger?: Logger | null
+  /**
+   * Distributed single-flight: one loader call across processes for a key, through the store's lock
+   * (`tryLock`; RedisCache, or a HybridCache / ChainCache over one). `true`, or `{ timeout }`: how long
+   * a crashed holder can block others, and how long a waiter waits before loading itself (default 10 s).
+   * With `lock` the function always returns a promise.
+   */
+  lock?: LockOption
+  /**
+   * Never-die: refresh a key that is being read in the background at `createdAt + at × ttl` (default
+   * `at` 0.9), so callers never wait after its first load. A failed refresh keeps (and serves) the
+   * last good value and is retried after `backoff.initial` (default 1 s) × 1.25 per failure, capped
+   * at `backoff.max` (default 60 s). A key not read for `idle` (default 2 × ttl) stops being refreshed
+   * and expires normally. `bg.shutdown()` stops it.
+   */
+  refreshAhead?: RefreshAheadOption
+  /**
+   * Loader deadlines: a duration (the hard timeout) or `{ soft?, hard? }`. Soft: past it, a caller
+   * that has a dead-but-stored value gets that value while the loader finishes in the background
+   * (its result is stored). Hard: past it, callers get a `TimeoutError`, the loader's signal
+   * (`cache.signal()`) is aborted and its late result is dropped.
+   */
+  timeout?: TimeoutOption
+  /**
+   * When the loader fails on a dead entry, serve the last value for up to this long past the end of
+   * its stale window (inclusive), reporting the error. Entries are kept physically that much longer.
+   */
+  staleIfError?: Duration
+  /**
+   * DataLoader-style batching: wrap a function of many ids (`(ids) => Map | array`) and call the result
+   * with one id; calls within `windowMs` are read with one `getMany` and loaded with one call of the
+   * function. `true` for the defaults. Not combinable with `stale`.
+   */
+  batch?: BatchOptions | true
 }
 
-const CACHE_OPTIONS = ['key', 'stale', 'store', 'metrics', 'name', 'cacheNull', 'onError', 'logger'] as const
+const CACHE_OPTIONS = ['key', 'stale', 'store', 'metrics', 'name', 'cacheNull', 'onError', 'logger', 'lock', 'refreshAhead', 'timeout', 'staleIfError', 'batch'] as const
 
 type AnyFn = (this: any, ...args: any[]) => any
 
@@ -78,6 +115,19 @@ export interface CacheDecorator {
 const AsyncFunction = (async () => {}).constructor
 const MEMORY_REPORT_EVERY = 128
 
+/** The engine's options beyond TTL and SWR; `undefined` on engines that use none, whose paths stay as lean as before. */
+export interface EngineFeatures {
+  lock: LockSettings | undefined
+  refreshAhead: RefreshAheadSettings | undefined
+  timeouts: LoaderTimeouts | undefined
+  /** Seconds past the stale window during which a failed load serves the last value (0 = off). */
+  staleIfError: number
+}
+
+/** What a background refresh resolves to when another process holds the lock (it skipped). */
+const SKIPPED: unique symbol = Symbol('acache.skipped')
+const noop = () => {}
+
 /**
  * One decorated function's state: its options, its store and its in-flight loads.
  * The timing decisions come from `freshness.ts`; this class does the I/O around them.
@@ -106,11 +156,21 @@ class CacheEngine {
     readonly cacheNull: boolean,
     readonly onError: ErrorHandler | undefined,
     readonly logger: Logger | null,
+    readonly features?: EngineFeatures,
   ) {
     this.mem = store instanceof InMemCache ? store : undefined
     this.metrics = metrics === undefined || metrics === NULL_METRICS ? undefined : metrics
-    this.asyncMode = fn instanceof AsyncFunction
+    // A lock is taken asynchronously, so with `lock` every call answers with a promise.
+    this.asyncMode = fn instanceof AsyncFunction || features?.lock !== undefined
+    this.ahead = features?.refreshAhead === undefined ? undefined : new RefreshAhead(this, features.refreshAhead)
+    this.life =
+      physicalTtl(ttl, stale) + (features === undefined ? 0 : features.staleIfError + (features.refreshAhead === undefined ? 0 : ttl))
   }
+
+  /** The refresh-ahead schedule, with `refreshAhead`. */
+  readonly ahead: RefreshAhead | undefined
+  /** The physical lifetime of written entries (seconds). */
+  private readonly life: number
 
   /** A call through the general path: any store, any number of arguments. */
   call(thisArg: unknown, args: unknown[]): unknown {
@@ -135,12 +195,19 @@ class CacheEngine {
       const state = entryState(entry.freshUntil, now, this.stale)
       if (state !== DEAD) {
         this.metrics?.recordHit(this.name, state === STALE)
-        if (state === STALE) this.refreshInBackground(thisArg, args, key, now)
+        if (this.ahead !== undefined) this.ahead.touch(key, thisArg, args, now, entry.createdAt)
+        if (state === STALE) this.refreshInBackground(thisArg, args, key, now, entry)
+        return settled ? entry.value : this.hitValue(entry)
+      }
+      if (this.ahead !== undefined && this.ahead.keeps(key)) {
+        // Refresh-ahead serves the last good value of a key it keeps refreshing (a refresh is slow or failing).
+        this.metrics?.recordHit(this.name, true)
+        this.ahead.touch(key, thisArg, args, now, entry.createdAt)
         return settled ? entry.value : this.hitValue(entry)
       }
     }
     this.metrics?.recordMiss(this.name)
-    return this.load(thisArg, args, key)
+    return this.load(thisArg, args, key, entry)
   }
 
   /** A key that cannot be built: an async function rejects (it never throws synchronously); a sync one throws. */
@@ -156,15 +223,17 @@ class CacheEngine {
   }
 
   /** Load through the single flight of `key`, joining one already running. */
-  load(thisArg: unknown, args: unknown[], key: string): unknown {
+  load(thisArg: unknown, args: unknown[], key: string, last?: CacheEntry | MemRecord): unknown {
     if (this.asyncMode) {
       const pending = this.inflight.get(key)
-      if (pending !== undefined) return pending
+      if (pending !== undefined) return this.features?.lock === undefined ? pending : this.join(pending, thisArg, args, key, last)
     }
-    return this.startLoad(thisArg, args, key)
+    return this.startLoad(thisArg, args, key, last)
   }
 
-  private startLoad(thisArg: unknown, args: unknown[], key: string): unknown {
+  /** `last`: the dead entry the load replaces, if the store still had it. */
+  private startLoad(thisArg: unknown, args: unknown[], key: string, last?: CacheEntry | MemRecord, kind: LoadKind = LOAD): unknown {
+    if (this.features !== undefined) return this.featuredLoad(thisArg, args, key, last, kind)
     const t0 = this.metrics === undefined ? 0 : performance.now()
     let result: unknown
     try {
@@ -248,7 +317,8 @@ class CacheEngine {
   write(key: string, value: unknown): MaybePromise<void> {
     if (value === undefined || (value === null && !this.cacheNull)) return
     const createdAt = preciseNow()
-    const ttl = physicalTtl(this.ttl, this.stale)
+    const ttl = this.life
+    if (this.ahead !== undefined) this.ahead.written(key, createdAt)
     if (this.mem !== undefined) {
       this.mem.put(key, value, createdAt, this.ttl, ttl)
       if (this.metrics !== undefined) this.recordSet(this.mem)
@@ -269,8 +339,23 @@ class CacheEngine {
   }
 
   /** SWR: start at most one refresh of a stale key; its failure keeps the stale value and is reported. */
-  refreshInBackground(thisArg: unknown, args: unknown[], key: string, now: number): void {
+  refreshInBackground(thisArg: unknown, args: unknown[], key: string, now: number, entry?: CacheEntry | MemRecord): void {
     if (this.inflight.has(key) || !mayRetryRefresh(this.failures.get(key), now)) return
+    if (this.features !== undefined) {
+      const run = () => this.backgroundLoad(thisArg, args, key, entry).catch(noop)
+      if (this.asyncMode) {
+        void run()
+        return
+      }
+      // A synchronous function runs right after the caller got the stale value; the placeholder keeps
+      // other stale reads meanwhile from starting another refresh.
+      const placeholder: Promise<unknown> = Promise.resolve().then(() => {
+        if (this.inflight.get(key) === placeholder) this.inflight.delete(key)
+        return run()
+      })
+      this.inflight.set(key, placeholder)
+      return
+    }
     let pending: unknown
     if (this.asyncMode) {
       try {
@@ -311,7 +396,9 @@ class CacheEngine {
 
   refresh(thisArg: unknown, args: unknown[]): unknown {
     const key = this.keyOf(args)
-    return this.inflight.get(key) ?? this.startLoad(thisArg, args, key)
+    const pending = this.inflight.get(key)
+    if (pending !== undefined) return this.features?.lock === undefined ? pending : this.join(pending, thisArg, args, key, undefined)
+    return this.startLoad(thisArg, args, key, undefined, REFRESH)
   }
 
   invalidate(args: unknown[]): MaybePromise<void> {
@@ -319,6 +406,7 @@ class CacheEngine {
     this.generation++
     this.inflight.delete(key)
     this.failures.delete(key)
+    this.ahead?.forget(key)
     this.metrics?.recordDelete(this.name)
     return this.store.delete(key)
   }
@@ -327,6 +415,7 @@ class CacheEngine {
     this.generation++
     this.inflight.clear()
     this.failures.clear()
+    this.ahead?.forgetAll()
     return this.store.clear()
   }
 
@@ -335,6 +424,274 @@ class CacheEngine {
     const pick = (entry: CacheEntry | undefined) =>
       entry !== undefined && entryState(entry.freshUntil, clockNow(), this.stale) !== DEAD ? entry.value : undefined
     return isThenable(got) ? (got as Promise<CacheEntry | undefined>).then(pick) : pick(got)
+  }
+
+  // ---- lock, refreshAhead, timeout, staleIfError: only engines with `features` come here ----
+
+  /** A load with features: through the store's lock, under timeouts, with a stale fallback on failure. */
+  private featuredLoad(thisArg: unknown, args: unknown[], key: string, last: CacheEntry | MemRecord | undefined, kind: LoadKind): unknown {
+    const generation = this.generation
+    if (this.features!.lock !== undefined) return this.lockedFlight(thisArg, args, key, last, kind, generation)
+    const t0 = this.metrics === undefined ? 0 : performance.now()
+    const control = this.loadControl()
+    let result: unknown
+    try {
+      result = control === undefined ? this.fn.apply(thisArg, args) : control.call(this.fn, thisArg, args)
+    } catch (error) {
+      control?.done()
+      this.metrics?.recordError(this.name, 'load', errorTypeOf(error))
+      if (staleIfErrorServes(kind, last, preciseNow(), this.stale, this.features!.staleIfError)) {
+        this.reportLoadError(key, error)
+        return this.asyncMode ? Promise.resolve(last!.value) : last!.value
+      }
+      throw error
+    }
+    if (!isThenable(result)) {
+      // A synchronous result: no deadline applies, the function stays synchronous.
+      control?.done()
+      this.recordLoad(t0)
+      const written = this.keep(key, result, thisArg, args, kind)
+      return isThenable(written) ? written.then(() => result) : result
+    }
+    this.asyncMode = true
+    const flight: { answer?: Promise<unknown> } = {}
+    const answer = this.settle(thisArg, args, key, Promise.resolve(result), last, kind, generation, t0, control, () => this.untrack(key, flight.answer))
+    flight.answer = answer
+    this.inflight.set(key, answer)
+    return answer
+  }
+
+  /** The load of `key` is over: later callers start a new one. (Before its callers resume, so they see the new state.) */
+  private untrack(key: string, answer: Promise<unknown> | undefined): void {
+    if (answer !== undefined && this.inflight.get(key) === answer) this.inflight.delete(key)
+  }
+
+  /** In-process callers joining a locked flight: a background refresh that skipped does not answer them. */
+  private join(pending: Promise<unknown>, thisArg: unknown, args: unknown[], key: string, last: CacheEntry | MemRecord | undefined): Promise<unknown> {
+    return pending.then((value) => (value === SKIPPED ? this.load(thisArg, args, key, last) : value))
+  }
+
+  private loadControl(): LoadControl | undefined {
+    return this.features!.timeouts !== undefined || this.ahead !== undefined ? new LoadControl() : undefined
+  }
+
+  /**
+   * Waits for a loader's promise under the soft and hard timeouts, stores its value and answers the
+   * callers. Returns what callers get (possibly early: a soft timeout, a stale value on error);
+   * `onDone` runs once when the load is over (value stored, or failed, or timed out), before any
+   * answer that comes with it.
+   */
+  private settle(
+    thisArg: unknown,
+    args: unknown[],
+    key: string,
+    pending: Promise<unknown>,
+    last: CacheEntry | MemRecord | undefined,
+    kind: LoadKind,
+    generation: number,
+    t0: number,
+    control: LoadControl | undefined,
+    onDone: () => void,
+  ): Promise<unknown> {
+    const timeouts = this.features!.timeouts
+    let resolveAnswer!: (value: unknown) => void
+    let rejectAnswer!: (error: unknown) => void
+    const answer = new Promise<unknown>((resolve, reject) => {
+      resolveAnswer = resolve
+      rejectAnswer = reject
+    })
+    let answered = false
+    let timedOut = false
+    let softTimer: ReturnType<typeof setTimeout> | undefined
+    let hardTimer: ReturnType<typeof setTimeout> | undefined
+    /** Answers the callers once; false when they already had their answer. */
+    const finish = (ok: boolean, value: unknown): boolean => {
+      if (answered) return false
+      answered = true
+      if (softTimer !== undefined) clearTimeout(softTimer)
+      if (ok) resolveAnswer(value)
+      else rejectAnswer(value)
+      return true
+    }
+    const fail = (error: unknown) => {
+      this.metrics?.recordError(this.name, 'load', errorTypeOf(error))
+      if (staleIfErrorServes(kind, last, preciseNow(), this.stale, this.features!.staleIfError)) {
+        this.reportLoadError(key, error)
+        finish(true, last!.value)
+      } else if (!finish(false, error)) {
+        // The callers already had a value (soft timeout): the failure goes to onError / the logger.
+        this.reportLoadError(key, error)
+      }
+    }
+    if (timeouts !== undefined) {
+      if (timeouts.soft > 0 && kind === LOAD && last !== undefined) {
+        const fallback = last.value
+        softTimer = setTimeout(() => finish(true, fallback), timeouts.soft * 1000)
+      }
+      if (timeouts.hard > 0) {
+        hardTimer = setTimeout(() => {
+          timedOut = true
+          const error = loaderTimeout(this.name, key, timeouts.hard)
+          control?.abort(error)
+          onDone()
+          fail(error)
+        }, timeouts.hard * 1000)
+      }
+    }
+    pending
+      .then(
+        async (value) => {
+          // An aborted load's late value is not stored: a newer load may already be under way.
+          if (timedOut) return
+          if (hardTimer !== undefined) clearTimeout(hardTimer)
+          control?.done()
+          this.recordLoad(t0)
+          if (generation === this.generation) {
+            try {
+              const written = this.keep(key, value, thisArg, args, kind)
+              if (written !== undefined) await written
+            } catch (error) {
+              onDone()
+              if (!finish(false, error)) reportError(error, { cacheName: this.name, key, operation: 'set' }, undefined, this.onError, this.logger)
+              return
+            }
+          }
+          onDone()
+          finish(true, value)
+        },
+        (error) => {
+          if (timedOut) return
+          if (hardTimer !== undefined) clearTimeout(hardTimer)
+          control?.done()
+          onDone()
+          fail(error)
+        },
+      )
+      .catch((error) => reportError(error, { cacheName: this.name, key, operation: 'load' }, undefined, this.onError, this.logger))
+    return answer
+  }
+
+  /** Stores a loaded value; a value loaded for a caller (not by refresh-ahead itself) keeps the key scheduled. */
+  private keep(key: string, value: unknown, thisArg: unknown, args: unknown[], kind: LoadKind): MaybePromise<void> {
+    if (this.ahead !== undefined && kind !== BACKGROUND && value !== undefined && (value !== null || this.cacheNull)) {
+      this.ahead.touch(key, thisArg, args, clockNow())
+    }
+    return this.write(key, value)
+  }
+
+  private reportLoadError(key: string, error: unknown): void {
+    reportError(error, { cacheName: this.name, key, operation: 'load' }, undefined, this.onError, this.logger)
+  }
+
+  /**
+   * Distributed single flight: take the store's lock (or wait for the holder's value), then load
+   * as {@link featuredLoad} does and release once the value is stored.
+   */
+  private lockedFlight(
+    thisArg: unknown,
+    args: unknown[],
+    key: string,
+    last: CacheEntry | MemRecord | undefined,
+    kind: LoadKind,
+    generation: number,
+  ): Promise<unknown> {
+    const lockSettings = this.features!.lock!
+    // What answers this load if another process wrote it: for a miss any live entry; for a refresh
+    // one written after it started (or newer than the entry being refreshed).
+    const since = kind === LOAD ? -Infinity : kind === REFRESH ? preciseNow() : (last?.createdAt ?? -Infinity)
+    const usable =
+      kind === LOAD
+        ? (entry: CacheEntry) => entryState(entry.freshUntil, preciseNow(), this.stale) !== DEAD
+        : kind === REFRESH
+          ? (entry: CacheEntry) => entry.createdAt >= since
+          : (entry: CacheEntry) => entry.createdAt > since
+    const flight: { answer?: Promise<unknown> } = {}
+    const answer = (async () => {
+      let outcome
+      try {
+        outcome = await acquireLock({
+          store: this.store as CacheStorage & LockingStorage,
+          key,
+          timeout: lockSettings.timeout,
+          read: () => this.readEntry(key),
+          usable,
+          wait: kind !== BACKGROUND,
+          onLockError: (error) => reportError(error, { cacheName: this.name, key, operation: 'lock' }, this.metrics, this.onError, this.logger),
+        })
+      } catch (error) {
+        this.untrack(key, flight.answer)
+        throw error
+      }
+      if (outcome.kind === 'value' || outcome.kind === 'busy') {
+        this.untrack(key, flight.answer)
+        return outcome.kind === 'value' ? outcome.value : SKIPPED
+      }
+      const lock = outcome.kind === 'held' ? outcome.lock : undefined
+      const t0 = this.metrics === undefined ? 0 : performance.now()
+      const control = this.loadControl()
+      let result: unknown
+      try {
+        result = control === undefined ? this.fn.apply(thisArg, args) : control.call(this.fn, thisArg, args)
+      } catch (error) {
+        result = Promise.reject(error)
+      }
+      // The lock is held until the value is stored, even when a soft timeout answered the callers earlier.
+      return this.settle(thisArg, args, key, Promise.resolve(result), last, kind, generation, t0, control, () => {
+        this.untrack(key, flight.answer)
+        if (lock !== undefined) void releaseQuietly(lock)
+      })
+    })()
+    flight.answer = answer
+    this.inflight.set(key, answer)
+    return answer
+  }
+
+  /** Reads an entry for the lock and refresh-ahead paths; a failed read counts as none (the store reports it). */
+  async readEntry(key: string): Promise<CacheEntry | undefined> {
+    try {
+      return await this.store.getEntry(key)
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Refresh-ahead: keep the last good entry physically for `seconds` more after a failed refresh. */
+  keepEntry(key: string, entry: CacheEntry, seconds: number): void {
+    const fail = (error: unknown) => reportError(error, { cacheName: this.name, key, operation: 'set' }, undefined, this.onError, this.logger)
+    try {
+      const kept = this.store.setEntry(key, { value: entry.value, createdAt: entry.createdAt, freshUntil: entry.freshUntil }, seconds)
+      if (isThenable(kept)) kept.then(undefined, fail)
+    } catch (error) {
+      fail(error)
+    }
+  }
+
+  /** Refresh-ahead's refresh: joins a load under way; resolves whether it refreshed (false: another process holds the lock). */
+  refreshAhead(key: string, thisArg: unknown, args: unknown[], entry: CacheEntry | undefined): Promise<boolean> {
+    const pending = this.inflight.get(key)
+    if (pending !== undefined) return pending.then((value) => value !== SKIPPED)
+    return this.backgroundLoad(thisArg, args, key, entry)
+  }
+
+  /** A background refresh with features: reported like an SWR refresh; rejects with its (reported) failure. */
+  private backgroundLoad(thisArg: unknown, args: unknown[], key: string, entry: CacheEntry | MemRecord | undefined): Promise<boolean> {
+    let result: unknown
+    try {
+      result = this.startLoad(thisArg, args, key, entry, BACKGROUND)
+    } catch (error) {
+      result = Promise.reject(error)
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        if (value === SKIPPED) return false
+        this.refreshSettled(key, undefined)
+        return true
+      },
+      (error) => {
+        this.refreshSettled(key, error)
+        throw error
+      },
+    )
   }
 }
 
@@ -348,7 +705,8 @@ function wrap(engine: CacheEngine): AnyFn {
   const mem = engine.mem
   const keyOf = engine.keyOf
   const unary = keyOf.unary ?? keyOf.one
-  if (mem === undefined || unary === undefined) return general
+  // Refresh-ahead notes every read, so its hits go through `decide`.
+  if (mem === undefined || unary === undefined || engine.ahead !== undefined) return general
   const name = engine.name
   const metrics = engine.metrics
   // The hit path: no allocation (an async hit hands back the entry's cached promise), no await,
@@ -372,14 +730,36 @@ function wrap(engine: CacheEngine): AnyFn {
   }
 }
 
+/** What `cache(ttl, { batch })` returns: wraps a function of many ids into a function of one id. */
+export interface BatchDecorator {
+  <K, V>(fn: BatchLoadFn<K, V>): Batched<K, V>
+}
+
 /** Validated `cache()` options, before a function is known. */
-interface CacheSettings {
+export interface CacheSettings {
   ttl: number
   stale: number
   options: CacheOptions
   metrics: MetricsCollector | undefined
   onError: ErrorHandler | undefined
   logger: Logger | null
+  /** `lock`, `refreshAhead`, `timeout`, `staleIfError`; `undefined` when none is set. */
+  features: EngineFeatures | undefined
+}
+
+/** Parses the options that need more than a TTL engine; `undefined` when none is set. */
+function checkFeatures(opts: CacheOptions, ttl: number): EngineFeatures | undefined {
+  if (opts.lock === undefined && opts.refreshAhead === undefined && opts.timeout === undefined && opts.staleIfError === undefined) {
+    return undefined
+  }
+  const features: EngineFeatures = {
+    lock: parseLock(opts.lock),
+    refreshAhead: parseRefreshAhead(opts.refreshAhead, Math.max(ttl, 0)),
+    timeouts: opts.timeout === undefined ? undefined : parseTimeouts(opts.timeout),
+    staleIfError: opts.staleIfError === undefined ? 0 : parseDuration(opts.staleIfError, 'staleIfError'),
+  }
+  const used = features.lock !== undefined || features.refreshAhead !== undefined || features.timeouts !== undefined || features.staleIfError > 0
+  return used ? features : undefined
 }
 
 function checkSettings(ttlInput: unknown, options: CacheOptions | undefined): CacheSettings {
@@ -403,15 +783,18 @@ function checkSettings(ttlInput: unknown, options: CacheOptions | undefined): Ca
     metrics: checkMetricsOption('cache()', opts.metrics),
     onError: checkOnError('cache()', opts.onError),
     logger: checkLogger('cache()', opts.logger),
+    features: checkFeatures(opts, ttl),
   }
 }
 
 let anonymousCount = 0
 
 function decorate<F extends AnyFn>(settings: CacheSettings, fn: F, contextName?: string): Cached<F> {
+  if (settings.options.batch !== undefined) return decorateBatch(settings, fn, contextName) as unknown as Cached<F>
   if (typeof fn !== 'function') throw new TypeError(`cache(): expected a function to wrap, got ${typeof fn}`)
   const { ttl, stale, options } = settings
   const store = options.store === undefined ? new InMemCache() : resolveStore(options.store, 'store')
+  if (settings.features?.lock !== undefined) checkLockStore(store)
   if (options.name === undefined && options.key === undefined && options.store !== undefined) {
     if (!contextName && !fn.name) {
       // Its default key would be an order-dependent `anonymous#N(…)`: two processes sharing the store
@@ -436,7 +819,7 @@ function decorate<F extends AnyFn>(settings: CacheSettings, fn: F, contextName?:
       return fn.apply(this, args)
     }
   } else {
-    engine = new CacheEngine(fn, name, ttl, stale, store, keyOf, settings.metrics, options.cacheNull === true, settings.onError, settings.logger)
+    engine = new CacheEngine(fn, name, ttl, stale, store, keyOf, settings.metrics, options.cacheNull === true, settings.onError, settings.logger, settings.features)
     wrapped = wrap(engine)
   }
   const members: CachedMembers<unknown[], unknown> = {
@@ -470,8 +853,14 @@ function decorate<F extends AnyFn>(settings: CacheSettings, fn: F, contextName?:
  *   @cache(60, { key: 'user:{0}' })
  *   async get(id: number) { return db.fetchUser(id) }
  * }
+ *
+ * // Batching: concurrent calls with one id each become one call with all the missing ids
+ * const getUserById = cache(60, { key: 'user:{0}', batch: { windowMs: 5 } })(async (ids: number[]) => db.fetchUsers(ids))
+ * await Promise.all([getUserById(1), getUserById(2)]) // one db.fetchUsers([1, 2])
  */
-export function cache(ttl: Duration, options?: CacheOptions): CacheDecorator {
+export function cache(ttl: Duration, options: CacheOptions & { batch: BatchOptions | true }): BatchDecorator
+export function cache(ttl: Duration, options?: CacheOptions): CacheDecorator
+export function cache(ttl: Duration, options?: CacheOptions): CacheDecorator | BatchDecorator {
   const settings = checkSettings(ttl, options)
   return function (target: any, context?: any, descriptor?: PropertyDescriptor): any {
     if (descriptor !== undefined && typeof descriptor === 'object' && typeof descriptor.value === 'function') {
@@ -490,3 +879,15 @@ export function cache(ttl: Duration, options?: CacheOptions): CacheDecorator {
     return decorate(settings, target)
   } as CacheDecorator
 }
+
+/**
+ * The `AbortSignal` of the load running in the current async context: aborted on the function's
+ * hard `timeout` and on `bg.shutdown()`. `undefined` outside a loader, and in loaders of functions
+ * without `timeout` or `refreshAhead`.
+ *
+ * @example
+ * const getUser = cache(60, { timeout: { hard: 2 } })(async (id: number) =>
+ *   (await fetch(`https://users.internal/${id}`, { signal: cache.signal() })).json(),
+ * )
+ */
+cache.signal = loaderSignal

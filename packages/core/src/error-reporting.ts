@@ -1,3 +1,4 @@
+import { isNativeError } from 'node:util/types'
 import type { ErrorHandler, ErrorInfo, MetricsCollector } from './types.js'
 
 /** Where background warnings go. `console` by default; `null` silences them. */
@@ -7,7 +8,8 @@ export interface Logger {
 
 /** The class name of an error, for metric labels (`TimeoutError`, `TypeError`, …). */
 export function errorTypeOf(error: unknown): string {
-  if (error instanceof Error) return error.name || error.constructor?.name || 'Error'
+  // isNativeError: errors made by Node itself (ENOTDIR…) in another realm (a vm context, jest) fail instanceof.
+  if (error instanceof Error || isNativeError(error)) return (error as Error).name || (error as Error).constructor?.name || 'Error'
   return typeof error === 'object' && error !== null ? 'Object' : typeof error
 }
 

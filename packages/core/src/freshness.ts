@@ -42,3 +42,28 @@ export function mayRetryRefresh(lastFailureAt: number | undefined, now: number):
 export function freshUntilOf(createdAt: number, ttl: number): number {
   return ttl > 0 ? createdAt + ttl : Infinity
 }
+
+/** Why a load runs: a caller's miss, an explicit `refresh()`, or a background refresh (SWR or refresh-ahead). */
+export const LOAD = 0
+export const REFRESH = 1
+export const BACKGROUND = 2
+export type LoadKind = typeof LOAD | typeof REFRESH | typeof BACKGROUND
+
+/**
+ * `staleIfError`: whether a load of kind `kind` that failed at `now` answers with the last value
+ * (`last`, the dead entry it was replacing): only a caller's miss does, and only while
+ * `now <= freshUntil + stale + staleIfError` (inclusive).
+ *
+ * @example
+ * staleIfErrorServes(LOAD, { freshUntil: 100 }, 130, 0, 30)   // true (the end is inclusive)
+ * staleIfErrorServes(LOAD, { freshUntil: 100 }, 130.1, 0, 30) // false
+ */
+export function staleIfErrorServes(
+  kind: LoadKind,
+  last: { freshUntil: number } | undefined,
+  now: number,
+  stale: number,
+  staleIfError: number,
+): boolean {
+  return kind === LOAD && last !== undefined && staleIfError > 0 && now <= last.freshUntil + stale + staleIfError
+}

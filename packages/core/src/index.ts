@@ -6,7 +6,10 @@
  * @packageDocumentation
  */
 export { cache } from './cache.js'
-export type { Cached, CachedMembers, CacheDecorator, CacheOptions, Duration, StoreOption } from './cache.js'
+export type { BatchDecorator, Cached, CachedMembers, CacheDecorator, CacheOptions, Duration, StoreOption } from './cache.js'
+export type { LockOption } from './lock-flight.js'
+export type { RefreshAheadOption } from './refresh-ahead.js'
+export type { TimeoutOption } from './loader-timeout.js'
 export { bg } from './bg.js'
 export type { Bg, BgFunction, BgOptions, BgReader, BgReadOptions } from './bg.js'
 export type { Logger } from './error-reporting.js'
@@ -18,6 +21,7 @@ export type { EntryState } from './freshness.js'
 export { InMemCache, estimateBytes } from './in-mem-cache.js'
 export type { InMemCacheOptions } from './in-mem-cache.js'
 export { parseDuration } from './duration.js'
+export { resetClock } from './clock.js'
 export { KeyTemplateError, SerializationError, WireFormatError, TimeoutError } from './errors.js'
 export type {
   CacheEntry,
@@ -46,3 +50,6 @@ export { HybridCache } from './hybrid-cache.js'
 export type { HybridCacheOptions } from './hybrid-cache.js'
 export { ChainCache } from './chain-cache.js'
 export type { ChainCacheOptions, ChainErrorHandler, ChainErrorInfo } from './chain-cache.js'
+export { createCache } from './create-cache.js'
+export type { CacheInstance, CacheInstanceMetrics, CreateCacheOptions, EntryOptions, WarmupResult } from './create-cache.js'
+export type { Batched, BatchedMembers, BatchLoadFn, BatchOptions } from './batch-loader.js'

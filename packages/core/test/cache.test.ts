@@ -1,4 +1,4 @@
-import { cache, ChainCache, HybridCache, InMemCache, KeyTemplateError } from '../src/index.js'
+import { cache, ChainCache, HybridCache, InMemCache, KeyTemplateError, type CacheOptions } from '../src/index.js'
 import { asyncStore } from './support/async-store.js'
 import { advance, T0, useFakeClock } from './support/fake-clock.js'
 import { InMemoryMetrics } from '../src/metrics.js'
@@ -449,7 +449,7 @@ describe('options', () => {
     [() => cache(60, { cacheNull: 'yes' } as any), /cacheNull/],
     [() => cache(60, { metrics: {} } as any), /metrics/],
     [() => cache(60, { onError: 'raise' } as any), /onError/],
-    [() => cache(60, { store: { get() {} } } as any)(async () => 1), /store/],
+    [() => cache(60, { store: { get() {} } } as unknown as CacheOptions)(async () => 1), /store/],
   ])('bad option %# throws a TypeError naming it', (make, name) => {
     expect(make).toThrow(TypeError)
     expect(make).toThrow(name)
