@@ -1,9 +1,9 @@
 import { preciseNow } from './clock.js'
 import { parseDuration } from './duration.js'
 import { checkOptionKeys, isThenable } from './error-reporting.js'
-import { resolveStore, validateCacheStorage } from './store-resolution.js'
+import { resolveStore, supportsLocking, validateCacheStorage } from './store-resolution.js'
 import type { StoreOption } from './cache.js'
-import type { CacheEntry, CacheStorage, ErrorInfo, MaybePromise } from './types.js'
+import type { CacheEntry, CacheLock, CacheStorage, ErrorInfo, MaybePromise } from './types.js'
 
 // ------------------------------------------------------------------------------------------------
 // MaybePromise plumbing: chain results without turning a synchronous answer into a promise.
@@ -99,6 +99,9 @@ const WARN_INTERVAL_MS = 60_000
  *   level (the source of truth) is thrown / rejects, so the caller — usually the `cache()` engine
  *   with its own `onError` — decides.
  * - `set(key, undefined)` throws a `TypeError` (undefined is never stored).
+ * - **Locking.** When the deepest level offers a distributed lock (`tryLock`, e.g. `RedisCache`),
+ *   the chain forwards `tryLock` to it, so `cache(ttl, { lock: true, store: chain })` works; without
+ *   one the chain has no `tryLock` at all (`supportsLocking(chain)` is false).
  *
  * @example
  * ```ts
@@ -124,8 +127,20 @@ export class ChainCache implements CacheStorage {
   readonly ttls: readonly number[]
   /** The name used in error reports. */
   readonly name: string
+  /**
+   * The deepest level's distributed lock, when it has one (see {@link LockingStorage}); absent
+   * otherwise, so `supportsLocking(chain)` tells whether `cache(ttl, { lock: true })` can use it.
+   */
+  declare readonly tryLock?: (key: string, timeout: number) => Promise<CacheLock | null>
   private readonly onError: ChainErrorHandler | undefined
   private readonly lastWarned = new Map<number, number>()
+  /**
+   * Bumped on every external invalidation (see `HybridCache`'s bus). A read that fell through to a
+   * lower level does not promote what it found when the epoch moved meanwhile: the value may be the
+   * one the invalidation was about.
+   * @internal
+   */
+  protected invalidationEpoch = 0
 
   /**
    * Builds a chain from stores given top (fastest) first, optionally followed by
@@ -166,6 +181,11 @@ export class ChainCache implements CacheStorage {
     }
     this.onError = options.onError
     this.name = options.name ?? this.constructor.name
+    const deepest = this.levels[this.levels.length - 1]
+    if (supportsLocking(deepest)) {
+      // An own property, present only when the deepest level can lock.
+      this.tryLock = (key: string, timeout: number) => deepest.tryLock(key, timeout)
+    }
   }
 
   // ---------------------------------------------------------------- policy hooks (HybridCache overrides)
@@ -188,7 +208,8 @@ export class ChainCache implements CacheStorage {
 
   // ---------------------------------------------------------------- error handling
 
-  private report(error: unknown, level: number, operation: string, key: string): void {
+  /** Reports a failure that does not reach the caller (`onError`, else a rate-limited warning). @internal */
+  protected report(error: unknown, level: number, operation: string, key: string): void {
     const info: ChainErrorInfo = { cacheName: this.name, key, operation, level }
     if (this.onError !== undefined) {
       try {
@@ -273,8 +294,9 @@ export class ChainCache implements CacheStorage {
     )
     return then(got, (entry) => {
       if (entry !== undefined) return entry
+      const epoch = this.invalidationEpoch
       return then(this.readFrom(i + 1, key), (found) => {
-        if (found === undefined || failed) return found
+        if (found === undefined || failed || epoch !== this.invalidationEpoch) return found
         return then(this.promote(i, key, found), () => found)
       })
     })
@@ -321,12 +343,14 @@ export class ChainCache implements CacheStorage {
         })
       }
       // Lower levels: one getEntry per missing key, so hits can be promoted with their timestamps.
+      const epoch = this.invalidationEpoch
       const perKey = missing.map((key) =>
         then(
           this.guarded<CacheEntry | undefined>(i, 'getEntry', key, () => level.getEntry(key), undefined),
           (entry) => {
             if (entry === undefined) return undefined
             found.set(key, entry.value)
+            if (epoch !== this.invalidationEpoch) return undefined
             const promotions: MaybePromise<void>[] = []
             for (let j = i - 1; j >= 0; j--) promotions.push(this.promote(j, key, entry))
             return all(promotions)

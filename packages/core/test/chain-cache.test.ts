@@ -1,6 +1,6 @@
 import { runStorageSuite } from '@acache/storage-test-suite'
 import { ChainCache, type ChainErrorInfo } from '../src/chain-cache.js'
-import { resolveStore, STORAGE_METHODS as METHODS, validateCacheStorage } from '../src/store-resolution.js'
+import { resolveStore, STORAGE_METHODS as METHODS, supportsLocking, validateCacheStorage } from '../src/store-resolution.js'
 import { asyncStore as asyncStoreOf } from './support/async-store.js'
 import { T0, useFakeClock } from './support/fake-clock.js'
 import { InMemCache } from '../src/in-mem-cache.js'
@@ -528,5 +528,23 @@ describe('store resolution', () => {
       }
     }
     expect(() => resolveStore(Needy, 'store')).toThrow(/option "store": creating the store failed.*needs a client/)
+  })
+})
+
+describe('ChainCache locking', () => {
+  test('tryLock is forwarded to the deepest level, and absent when it cannot lock', async () => {
+    const lock = { release: async () => undefined }
+    const seen: Array<[string, number]> = []
+    const deepest = Object.assign(new InMemCache(), {
+      tryLock: async (key: string, timeout: number) => (seen.push([key, timeout]), lock),
+    })
+    const chain = ChainCache.build(new InMemCache(), deepest)
+    expect(supportsLocking(chain)).toBe(true)
+    expect(await chain.tryLock!('k', 3)).toBe(lock)
+    expect(seen).toEqual([['k', 3]])
+    // a lock in an upper level only does not count: the deepest level is the shared one
+    const upperOnly = ChainCache.build(deepest, new InMemCache())
+    expect(supportsLocking(upperOnly)).toBe(false)
+    expect('tryLock' in upperOnly).toBe(false)
   })
 })

@@ -5,7 +5,8 @@ import { asyncStore as asyncStoreOf } from './support/async-store.js'
 import { T0, useFakeClock } from './support/fake-clock.js'
 import { HybridCache } from '../src/hybrid-cache.js'
 import { InMemCache } from '../src/in-mem-cache.js'
-import type { CacheStorage } from '../src/types.js'
+import { supportsLocking } from '../src/store-resolution.js'
+import type { CacheStorage, InvalidationBus, InvalidationMessage } from '../src/types.js'
 
 const t0 = T0 / 1000
 
@@ -176,5 +177,113 @@ describe('HybridCache', () => {
     expect(() => new HybridCache({ l2Cache: new InMemCache(), l1Ttl: -1 })).toThrow(/l1Ttl/)
     expect(() => new HybridCache({ l2Cache: new InMemCache(), l2Ttl: 'soon' })).toThrow(/l2Ttl/)
     expect(() => new HybridCache({ l2Cache: new InMemCache(), l1ttl: 5 } as never)).toThrow(/l1ttl/)
+  })
+})
+
+/** An in-process bus: every instance sees the others' messages, never its own. */
+class LocalBus implements InvalidationBus {
+  static readonly all = new Set<LocalBus>()
+  readonly listeners = new Set<(m: InvalidationMessage) => void>()
+  readonly sent: InvalidationMessage[] = []
+  failNext = false
+  constructor() {
+    LocalBus.all.add(this)
+  }
+  publish(message: InvalidationMessage): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false
+      return Promise.reject(new Error('bus down'))
+    }
+    this.sent.push(message)
+    for (const bus of LocalBus.all) if (bus !== this) for (const l of bus.listeners) l(message)
+    return Promise.resolve()
+  }
+  subscribe(listener: (m: InvalidationMessage) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+}
+
+describe('HybridCache with an invalidation bus', () => {
+  afterEach(() => LocalBus.all.clear())
+
+  /** Two "processes": their own L1 and bus, one shared L2. */
+  const twoProcesses = () => {
+    const l2 = asyncStoreOf(new InMemCache())
+    const busA = new LocalBus()
+    const busB = new LocalBus()
+    const a = new HybridCache({ l2Cache: l2, bus: busA })
+    const b = new HybridCache({ l2Cache: l2, bus: busB })
+    return { l2, a, b, busA, busB }
+  }
+
+  test('a write, delete or clear in one process evicts the key from the other L1 only', async () => {
+    const { a, b, busA } = twoProcesses()
+    await a.set('k', 1, 60)
+    await b.get('k') // promoted into B's L1
+    expect(b.l1.get('k')).toBe(1)
+    await a.set('k', 2, 60)
+    expect(busA.sent).toEqual([{ keys: ['k'] }, { keys: ['k'] }])
+    expect(b.l1.exists('k')).toBe(false) // evicted, not overwritten with the value
+    expect(await b.get('k')).toBe(2)
+    expect(a.l1.get('k')).toBe(2) // the writer's own L1 is untouched by its own message
+
+    await a.delete('k')
+    expect(b.l1.exists('k')).toBe(false)
+    await b.set('x', 1, 60)
+    await b.set('y', 1, 60)
+    await a.get('x')
+    await a.clear()
+    expect(b.l1.exists('y')).toBe(false)
+    await a.setMany({ m1: 1, m2: 2 }, 60)
+    expect(busA.sent.at(-1)).toEqual({ keys: ['m1', 'm2'] })
+    expect(await a.setIfNotExists('m1', 3, 60)).toBe(false)
+    expect(busA.sent.at(-1)).toEqual({ keys: ['m1', 'm2'] }) // nothing stored, nothing published
+    expect(await a.setIfNotExists('n', 3, 60)).toBe(true)
+    expect(busA.sent.at(-1)).toEqual({ keys: ['n'] })
+  })
+
+  test('an L1 hit stays synchronous with a bus; a failed publish is reported, not thrown', async () => {
+    const errors: string[] = []
+    const bus = new LocalBus()
+    const h = new HybridCache({ l2Cache: asyncStoreOf(new InMemCache()), bus, onError: (e, info) => errors.push(`${info.operation}:${(e as Error).message}`) })
+    await h.set('k', 1, 60)
+    expect(h.get('k')).toBe(1)
+    bus.failNext = true
+    await expect(h.set('k', 2, 60)).resolves.toBeUndefined()
+    expect(errors).toEqual(['publish:bus down'])
+    h.detach()
+    expect(bus.listeners.size).toBe(0)
+  })
+
+  test('a read racing an invalidation does not promote the value it found', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const inner = new InMemCache()
+    inner.set('k', 'old', 60)
+    const slowL2 = asyncStoreOf(inner)
+    const slow = { ...slowL2, getEntry: async (key: string) => { const e = await slowL2.getEntry(key); await gate; return e } }
+    const bus = new LocalBus()
+    const other = new LocalBus()
+    const h = new HybridCache({ l2Cache: slow as CacheStorage, bus })
+    const reading = h.get('k')
+    await other.publish({ keys: ['k'] }) // another process changed k while the read was in flight
+    release()
+    expect(await reading).toBe('old') // served…
+    expect(h.l1.exists('k')).toBe(false) // …but not kept in L1
+  })
+
+  test('tryLock is forwarded to L2 only when L2 can lock', async () => {
+    const lock = { release: async () => undefined }
+    const calls: Array<[string, number]> = []
+    const locking = Object.assign(asyncStoreOf(new InMemCache()), {
+      tryLock: async (key: string, timeout: number) => (calls.push([key, timeout]), lock),
+    })
+    const h = new HybridCache({ l2Cache: locking })
+    expect(supportsLocking(h)).toBe(true)
+    expect(await h.tryLock!('k', 5)).toBe(lock)
+    expect(calls).toEqual([['k', 5]])
+    expect(supportsLocking(new HybridCache({ l2Cache: new InMemCache() }))).toBe(false)
+    expect(() => new HybridCache({ l2Cache: new InMemCache(), bus: {} as never })).toThrow(/option "bus"/)
   })
 })

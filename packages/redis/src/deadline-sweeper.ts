@@ -1,0 +1,91 @@
+import { TimeoutError } from '@acache/core'
+
+/**
+ * Puts a deadline on promises without a timer per operation.
+ *
+ * A `setTimeout` per Redis command costs more than the command itself at pipelined rates, so
+ * operations are put into the current *bucket*; one coarse interval (running only while something
+ * is pending, `unref`ed) closes the bucket every `granularity` ms and rejects every operation of the
+ * buckets older than the deadline. Rejecting an already settled promise is a no-op, so settled
+ * operations need no bookkeeping. An operation fails after `timeout` to `timeout + granularity` ms.
+ *
+ * @example
+ * ```ts
+ * const deadlines = new DeadlineSweeper(500, (ms) => new TimeoutError(`no answer within ${ms} ms`))
+ * const value = await deadlines.bound(client.get('k'))   // rejects with TimeoutError when hung
+ * deadlines.stop()
+ * ```
+ */
+export class DeadlineSweeper {
+  /** Tick length in ms. */
+  readonly granularity: number
+  private current: Array<(error: Error) => void> = []
+  private readonly expiring: Array<{ deadline: number; rejects: Array<(error: Error) => void> }> = []
+  private timer: ReturnType<typeof setInterval> | undefined
+
+  /**
+   * @param timeout the deadline in ms (> 0).
+   * @param makeError builds the rejection (called once per expiring bucket).
+   */
+  constructor(
+    readonly timeout: number,
+    private readonly makeError: (timeoutMs: number) => Error = (ms) => new TimeoutError(`operation timed out after ${ms} ms`),
+  ) {
+    // Coarse on purpose: a tenth of the deadline, between 5 and 100 ms.
+    this.granularity = Math.min(100, Math.max(5, Math.round(timeout / 10)))
+  }
+
+  /** `promise`, or a rejection once its deadline passed. The original promise's late failure is swallowed. */
+  bound<T>(promise: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      promise.then(resolve, reject)
+      this.current.push(reject)
+      if (this.timer === undefined) this.start()
+    })
+  }
+
+  /** Calls `onTimeout` once the deadline of an operation starting now passed (a no-op for the caller if it settled meanwhile). */
+  track(onTimeout: (error: Error) => void): void {
+    this.current.push(onTimeout)
+    if (this.timer === undefined) this.start()
+  }
+
+  /** How many operations may still be pending (settled ones are only dropped when their bucket expires). */
+  get tracked(): number {
+    let n = this.current.length
+    for (const b of this.expiring) n += b.rejects.length
+    return n
+  }
+
+  /** Stops the interval; pending operations are rejected now. */
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+    const error = this.makeError(this.timeout)
+    for (const b of this.expiring.splice(0)) for (const reject of b.rejects) reject(error)
+    for (const reject of this.current.splice(0)) reject(error)
+  }
+
+  private start(): void {
+    this.timer = setInterval(() => this.sweep(), this.granularity)
+    this.timer.unref()
+  }
+
+  private sweep(): void {
+    const now = performance.now()
+    if (this.current.length > 0) {
+      // Everything in `current` started at most one tick ago: it is due `timeout` ms from now.
+      this.expiring.push({ deadline: now + this.timeout, rejects: this.current })
+      this.current = []
+    }
+    let error: Error | undefined
+    while (this.expiring.length > 0 && this.expiring[0].deadline <= now) {
+      error ??= this.makeError(this.timeout)
+      for (const reject of this.expiring.shift()!.rejects) reject(error)
+    }
+    if (this.expiring.length === 0 && this.current.length === 0) {
+      clearInterval(this.timer)
+      this.timer = undefined
+    }
+  }
+}

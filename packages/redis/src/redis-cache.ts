@@ -1,0 +1,615 @@
+import { randomUUID } from 'node:crypto'
+import {
+  checkOptionKeys,
+  decodeEntry,
+  encodeEntry,
+  parseDuration,
+  resolveSerializer,
+  SerializationError,
+  StoreErrorPolicy,
+  TimeoutError,
+  WireFormatError,
+  type CacheEntry,
+  type CacheLock,
+  type CacheStorage,
+  type LockingStorage,
+  type Logger,
+  type MetricsCollector,
+  type Serializer,
+  type SerializerAlias,
+  type StoreErrorMode,
+} from '@acache/core'
+import { ErrorReply, RESP_TYPES } from 'redis'
+import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js'
+import { DeadlineSweeper } from './deadline-sweeper.js'
+import { CircuitOpenError, RedisUnavailableError } from './errors.js'
+import { DEDUPE_SET, RELEASE_LOCK, RENEW_LOCK } from './lua-scripts.js'
+import { isCluster, type RedisClientLike, type RedisCommands } from './redis-client.js'
+
+/** Options of {@link RedisCache}. */
+export interface RedisCacheOptions {
+  /** Prepended to every key (`'app:'`). Default `''` (then `clear()` refuses to run unless told to flush the database). */
+  prefix?: string
+  /** `'json'` (default), `'v8'` or any `{ dumps, loads }` (e.g. `msgpack` from `@acache/msgpack`). */
+  serializer?: SerializerAlias | Serializer
+  /** Writing the value already stored does not rewrite it: only its timestamps and TTL are refreshed. Default `false`. */
+  dedupeWrites?: boolean
+  /** `'silent'` (default): failures are reported and degrade (a miss / a skipped write). `'raise'`: rethrown. Or a callback (silent + report). */
+  onError?: StoreErrorMode
+  /** Deadline of every operation, in seconds (`0.5`) or a duration string (`'500ms'`). Default `'500ms'`. `0` = none (node-redis's own 5 s command timeout then applies, which does not cover a hung server). */
+  timeout?: number | string
+  /** Circuit breaker: `{ failures: 5, cooldown: 5 }` by default (cooldown in seconds or a duration string); `false` turns it off. */
+  breaker?: { failures?: number; cooldown?: number | string } | false
+  /** Receives `recordError(name, operation, errorType)` for every failure. */
+  metrics?: MetricsCollector
+  /** Where warnings go when `onError` is not a callback. Default `console`; `null` silences them. */
+  logger?: Logger | null
+  /** The store's name in reports and metrics. Default `'RedisCache'`. */
+  name?: string
+}
+
+/** Options of {@link RedisCache.clear}. */
+export interface RedisClearOptions {
+  /** With an empty prefix, `clear()` refuses to run unless this is `true`: it then empties the whole database (`FLUSHDB`). */
+  flushDatabase?: boolean
+}
+
+const OPTION_KEYS = ['prefix', 'serializer', 'dedupeWrites', 'onError', 'timeout', 'breaker', 'metrics', 'logger', 'name']
+const BUFFER_REPLIES = { [RESP_TYPES.BLOB_STRING]: Buffer }
+/** Lock keys live in their own namespace under the prefix; entry keys never start with it. */
+export const LOCK_NAMESPACE = '__acache_lock__:'
+const SCAN_COUNT = 1000
+
+const identity = <T>(x: T): T => x
+const rethrow = (error: unknown): never => {
+  throw error
+}
+
+const toBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+
+/** Seconds → whole milliseconds for PX, never rounding a positive TTL down to "no expiry". */
+const toMs = (seconds: number): number => Math.max(1, Math.ceil(seconds * 1000))
+
+function checkTtl(ttl: unknown, where: string): number {
+  if (typeof ttl !== 'number' || Number.isNaN(ttl) || ttl < 0) {
+    throw new TypeError(`${where}: ttl must be a number of seconds >= 0 (got ${String(ttl)})`)
+  }
+  return ttl
+}
+
+/** Whether `error` says Redis is unreachable or hung (what the breaker counts), not that it answered with an error. */
+function isAvailabilityError(error: unknown): boolean {
+  return !(error instanceof ErrorReply)
+}
+
+/** Glob-escapes a prefix for SCAN MATCH. */
+const globEscape = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&')
+
+/**
+ * A Redis store over a node-redis client (`createClient()` or `createCluster()`), built to degrade
+ * rather than hang:
+ *
+ * - values are stored binary-safe in the acache wire format (`[freshUntil f64][createdAt f64][value]`),
+ *   readable by the Python `advanced-caching` library with the same prefix and serializer;
+ * - physical TTLs are milliseconds (`PX`), so fractional seconds are honoured; ttl 0 = no expiry;
+ * - every operation has a deadline (`timeout`, default 500 ms) enforced by the store itself — a
+ *   hung server costs a caller at most the deadline — and a circuit breaker skips Redis at once
+ *   after a run of failures, probing again after the cool-down (5 s) or as soon as the client reconnects;
+ * - failures are reported through `onError` / `metrics` / a rate-limited warning and degrade
+ *   (a failed read is a miss, a failed write is skipped) unless `onError: 'raise'`;
+ * - `setIfNotExists` is atomic (`SET NX PX`), `getMany` is one `MGET`, `setMany` one pipeline,
+ *   `clear()` removes only keys under the prefix (`SCAN` + `UNLINK`);
+ * - `tryLock` gives `cache(ttl, { lock: true })` a distributed lock (single flight across processes).
+ *
+ * The store attaches an `error` listener to the client (a reconnecting node-redis client without one
+ * crashes the process). It never closes the client: the caller owns it. Call {@link RedisCache.close}
+ * to stop the store's timers and listeners.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'redis'
+ * import { cache } from '@acache/core'
+ * import { RedisCache } from '@acache/redis'
+ *
+ * const client = await createClient({ url: 'redis://127.0.0.1:6379' }).connect()
+ * const store = new RedisCache(client, { prefix: 'users:', timeout: '250ms' })
+ * const getUser = cache(60, { key: 'user:{id}', store })(async (id: number) => db.fetchUser(id))
+ * ```
+ */
+export class RedisCache implements CacheStorage, LockingStorage {
+  readonly prefix: string
+  readonly serializer: Serializer
+  readonly dedupeWrites: boolean
+  /** The deadline in ms (0 = none). */
+  readonly timeoutMs: number
+  /** The store's error policy (how failures are reported and whether they reach the caller). */
+  readonly errors: StoreErrorPolicy
+  private readonly cmd: RedisCommands
+  private readonly breaker: CircuitBreaker | undefined
+  private readonly sweeper: DeadlineSweeper | undefined
+  private readonly locks = new Set<RedisLock>()
+  private closed = false
+
+  constructor(
+    readonly client: RedisClientLike,
+    options: RedisCacheOptions = {},
+  ) {
+    if (client === null || typeof client !== 'object' || typeof client.withCommandOptions !== 'function') {
+      throw new TypeError('RedisCache: the first argument must be a node-redis client (createClient() or createCluster())')
+    }
+    checkOptionKeys('RedisCache', options, OPTION_KEYS)
+    const { prefix = '', dedupeWrites = false, timeout = '500ms', breaker = {} } = options
+    if (typeof prefix !== 'string') throw new TypeError('RedisCache: option "prefix" must be a string')
+    if (typeof dedupeWrites !== 'boolean') throw new TypeError('RedisCache: option "dedupeWrites" must be a boolean')
+    this.prefix = prefix
+    this.dedupeWrites = dedupeWrites
+    this.serializer = resolveSerializer(options.serializer, 'RedisCache serializer')
+    this.timeoutMs = Math.round(parseDuration(timeout, 'timeout') * 1000)
+    this.errors = new StoreErrorPolicy(options.name ?? 'RedisCache', {
+      onError: options.onError,
+      metrics: options.metrics,
+      logger: options.logger,
+    })
+    if (breaker !== false) {
+      if (breaker === null || typeof breaker !== 'object') {
+        throw new TypeError('RedisCache: option "breaker" must be { failures?, cooldown? } or false')
+      }
+      checkOptionKeys('RedisCache breaker', breaker, ['failures', 'cooldown'])
+      const breakerOptions: CircuitBreakerOptions = { failures: breaker.failures }
+      if (breaker.cooldown !== undefined) breakerOptions.cooldown = parseDuration(breaker.cooldown, 'breaker.cooldown')
+      this.breaker = new CircuitBreaker(breakerOptions)
+    }
+    if (this.timeoutMs > 0) {
+      this.sweeper = new DeadlineSweeper(this.timeoutMs, (ms) => new TimeoutError(`${this.errors.name}: Redis did not answer within ${ms} ms`))
+    }
+    // Our own deadline replaces node-redis's per-command timeout (an AbortSignal.timeout per
+    // command, which costs several times the command at pipelined rates and cannot end a command
+    // already written to a hung socket anyway).
+    this.cmd = client.withCommandOptions(
+      this.timeoutMs > 0 ? { typeMapping: BUFFER_REPLIES, timeout: 0 } : { typeMapping: BUFFER_REPLIES },
+    ) as RedisCommands
+    client.on('error', this.onClientError)
+    client.on('ready', this.onClientReady)
+  }
+
+  /** The circuit breaker's state (`'closed'` when it is turned off). */
+  get circuitState(): CircuitState {
+    return this.breaker?.state ?? 'closed'
+  }
+
+  private readonly onClientError = (error: unknown): void => {
+    this.errors.report(error, 'connection')
+  }
+
+  // A reconnected client is worth probing now rather than at the end of the cool-down.
+  private readonly onClientReady = (): void => {
+    this.breaker?.probeNow()
+  }
+
+  /**
+   * Sends one operation to Redis and settles with `onReply(reply)` or `onError(error)` — one promise
+   * per operation (every extra `.then` layer shows at pipelined rates). Refused at once when the
+   * client is not connected or the breaker is open; bounded by the deadline; counted by the breaker.
+   */
+  private run<T, R>(operation: (cmd: RedisCommands) => Promise<T>, onReply: (reply: T) => R, onError: (error: unknown) => R): Promise<R> {
+    const refusal = this.refusal()
+    if (refusal !== undefined) {
+      try {
+        return Promise.resolve(onError(refusal))
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
+    const breaker = this.breaker
+    return new Promise<R>((resolve, reject) => {
+      let done = false
+      const fail = (error: unknown): void => {
+        if (done) return
+        done = true
+        if (breaker !== undefined) {
+          if (isAvailabilityError(error)) breaker.failure()
+          else breaker.success()
+        }
+        try {
+          resolve(onError(error))
+        } catch (raised) {
+          reject(raised)
+        }
+      }
+      let reply: Promise<T>
+      try {
+        reply = operation(this.cmd)
+      } catch (error) {
+        fail(error)
+        return
+      }
+      reply.then((value) => {
+        if (done) return
+        done = true
+        breaker?.success()
+        try {
+          resolve(onReply(value))
+        } catch (error) {
+          reject(error)
+        }
+      }, fail)
+      this.sweeper?.track(fail)
+    })
+  }
+
+  private send<T>(operation: (cmd: RedisCommands) => Promise<T>): Promise<T> {
+    return this.run(operation, identity, rethrow)
+  }
+
+  /** Why Redis cannot be asked right now, if it cannot. */
+  private refusal(): Error | undefined {
+    if (this.closed) return new RedisUnavailableError(`${this.errors.name} is closed`)
+    // Commands issued while disconnected would wait in node-redis's offline queue and run later,
+    // after their caller was told they failed: refuse them instead.
+    if (!this.client.isReady) return new RedisUnavailableError(`${this.errors.name}: the Redis client is not connected`)
+    if (this.breaker !== undefined && !this.breaker.allow()) {
+      return new CircuitOpenError(`${this.errors.name}: circuit open after repeated failures; skipping Redis`)
+    }
+    return undefined
+  }
+
+  private decode(key: string, bytes: Buffer | null): CacheEntry | undefined {
+    if (bytes === null || bytes === undefined) return undefined
+    try {
+      return decodeEntry(bytes, this.serializer)
+    } catch (error) {
+      // Corruption (or an entry written with another serializer) is a miss, never a crash.
+      this.errors.report(error, 'decode', key)
+      return undefined
+    }
+  }
+
+  private encode(key: string, entry: CacheEntry): Buffer {
+    try {
+      return toBuffer(encodeEntry(entry, this.serializer))
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      const Kind = error instanceof WireFormatError ? WireFormatError : SerializationError
+      throw new Kind(`${this.errors.name}: cannot store key ${JSON.stringify(key)}: ${reason}`, { cause: error })
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  getEntry(key: string): Promise<CacheEntry | undefined> {
+    const k = this.prefix + key
+    return this.run(
+      (c) => c.get(k),
+      (bytes) => this.decode(key, bytes),
+      (error) => this.errors.fail(error, 'getEntry', key, undefined),
+    )
+  }
+
+  get(key: string): Promise<unknown | undefined> {
+    const k = this.prefix + key
+    return this.run(
+      (c) => c.get(k),
+      (bytes) => this.decode(key, bytes)?.value,
+      (error) => this.errors.fail(error, 'get', key, undefined),
+    )
+  }
+
+  exists(key: string): Promise<boolean> {
+    const k = this.prefix + key
+    return this.run((c) => c.exists(k),
+      (n) => n > 0,
+      (error: unknown) => this.errors.fail(error, 'exists', key, false),
+    )
+  }
+
+  /** One `MGET` (per-key `GET`s on a cluster, where keys may live in different slots). */
+  getMany(keys: string[]): Promise<Map<string, unknown>> {
+    if (!Array.isArray(keys)) return Promise.reject(new TypeError(`${this.errors.name}.getMany: keys must be an array of strings`))
+    const wanted = [...new Set(keys)]
+    if (wanted.length === 0) return Promise.resolve(new Map())
+    const prefixed = wanted.map((k) => this.prefix + k)
+    const fetch = isCluster(this.client)
+      ? (c: RedisCommands) => Promise.all(prefixed.map((k) => c.get(k)))
+      : (c: RedisCommands) => c.mGet(prefixed)
+    return this.run(fetch,
+      (replies) => {
+        const out = new Map<string, unknown>()
+        for (let i = 0; i < wanted.length; i++) {
+          const entry = this.decode(wanted[i], replies[i])
+          if (entry !== undefined) out.set(wanted[i], entry.value)
+        }
+        return out
+      },
+      (error: unknown) => this.errors.fail(error, 'getMany', wanted.join(' ').slice(0, 200), new Map<string, unknown>()),
+    )
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  set(key: string, value: unknown, ttl: number): Promise<void> {
+    try {
+      if (value === undefined) throw new TypeError(`${this.errors.name}.set: cannot store undefined (key ${JSON.stringify(key)})`)
+      checkTtl(ttl, `${this.errors.name}.set`)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const now = Date.now() / 1000
+    return this.write('set', key, { value, createdAt: now, freshUntil: ttl > 0 ? now + ttl : Infinity }, ttl)
+  }
+
+  setEntry(key: string, entry: CacheEntry, ttl?: number): Promise<void> {
+    let physical: number
+    try {
+      if (entry === null || typeof entry !== 'object') throw new TypeError(`${this.errors.name}.setEntry: entry must be an object`)
+      if (entry.value === undefined) throw new TypeError(`${this.errors.name}.setEntry: cannot store undefined (key ${JSON.stringify(key)})`)
+      physical =
+        ttl === undefined
+          ? entry.freshUntil === Infinity
+            ? 0
+            : Math.max(entry.freshUntil - Date.now() / 1000, 0.001)
+          : checkTtl(ttl, `${this.errors.name}.setEntry`)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.write('setEntry', key, entry, physical)
+  }
+
+  private write(operation: string, key: string, entry: CacheEntry, ttl: number): Promise<void> {
+    let bytes: Buffer
+    try {
+      bytes = this.encode(key, entry)
+    } catch (error) {
+      return this.failed(error, operation, key)
+    }
+    const k = this.prefix + key
+    const send = this.dedupeWrites
+      ? (c: RedisCommands) => c.eval(DEDUPE_SET, { keys: [k], arguments: [bytes, ttl > 0 ? String(toMs(ttl)) : '0'] })
+      : (c: RedisCommands) => c.set(k, bytes, ttl > 0 ? { PX: toMs(ttl) } : undefined)
+    return this.run(send,
+      () => undefined,
+      (error: unknown) => this.errors.fail(error, operation, key, undefined),
+    )
+  }
+
+  /** A failure through the policy, as a promise (rejected with `'raise'`). */
+  private failed(error: unknown, operation: string, key: string | undefined): Promise<void> {
+    try {
+      return Promise.resolve(this.errors.fail(error, operation, key, undefined))
+    } catch (raised) {
+      return Promise.reject(raised)
+    }
+  }
+
+  /** Atomic: `SET NX PX`. */
+  setIfNotExists(key: string, value: unknown, ttl: number): Promise<boolean> {
+    let bytes: Buffer
+    try {
+      if (value === undefined) throw new TypeError(`${this.errors.name}.setIfNotExists: cannot store undefined (key ${JSON.stringify(key)})`)
+      checkTtl(ttl, `${this.errors.name}.setIfNotExists`)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const now = Date.now() / 1000
+    try {
+      bytes = this.encode(key, { value, createdAt: now, freshUntil: ttl > 0 ? now + ttl : Infinity })
+    } catch (error) {
+      return this.failed(error, 'setIfNotExists', key).then(() => false)
+    }
+    const k = this.prefix + key
+    const options = ttl > 0 ? { NX: true, PX: toMs(ttl) } : { NX: true }
+    return this.run((c) => c.set(k, bytes, options),
+      (reply) => reply !== null && reply !== undefined,
+      (error: unknown) => this.errors.fail(error, 'setIfNotExists', key, false),
+    )
+  }
+
+  /** One pipeline (per-key `SET`s, auto-pipelined per node, on a cluster). */
+  setMany(items: Map<string, unknown> | Record<string, unknown>, ttl: number): Promise<void> {
+    let pairs: Array<[string, unknown]>
+    try {
+      checkTtl(ttl, `${this.errors.name}.setMany`)
+      if (items === null || typeof items !== 'object') throw new TypeError(`${this.errors.name}.setMany: items must be a Map or an object`)
+      pairs = Object.prototype.toString.call(items) === '[object Map]' ? [...(items as Map<string, unknown>)] : Object.entries(items)
+      for (const [k, v] of pairs) {
+        if (v === undefined) throw new TypeError(`${this.errors.name}.setMany: cannot store undefined (key ${JSON.stringify(k)})`)
+      }
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (pairs.length === 0) return Promise.resolve()
+    const now = Date.now() / 1000
+    const freshUntil = ttl > 0 ? now + ttl : Infinity
+    const encoded: Array<[string, Buffer]> = []
+    for (const [key, value] of pairs) {
+      try {
+        encoded.push([this.prefix + key, this.encode(key, { value, createdAt: now, freshUntil })])
+      } catch (error) {
+        return this.failed(error, 'setMany', key)
+      }
+    }
+    const px = ttl > 0 ? toMs(ttl) : 0
+    const options = px > 0 ? { PX: px } : undefined
+    const label = pairs.map(([k]) => k).join(' ').slice(0, 200)
+    const send = (c: RedisCommands): Promise<unknown> => {
+      if (isCluster(this.client)) {
+        return Promise.all(encoded.map(([k, b]) => (this.dedupeWrites ? c.eval(DEDUPE_SET, { keys: [k], arguments: [b, String(px)] }) : c.set(k, b, options))))
+      }
+      const pipeline = c.multi()
+      for (const [k, b] of encoded) {
+        if (this.dedupeWrites) pipeline.eval(DEDUPE_SET, { keys: [k], arguments: [b, String(px)] })
+        else pipeline.set(k, b, options)
+      }
+      return pipeline.execAsPipeline()
+    }
+    return this.run(send,
+      () => undefined,
+      (error: unknown) => this.errors.fail(error, 'setMany', label, undefined),
+    )
+  }
+
+  delete(key: string): Promise<void> {
+    const k = this.prefix + key
+    return this.run((c) => c.unlink(k),
+      () => undefined,
+      (error: unknown) => this.errors.fail(error, 'delete', key, undefined),
+    )
+  }
+
+  /**
+   * Removes the keys under the prefix (`SCAN MATCH prefix*` + `UNLINK`, on every master of a
+   * cluster), lock keys included. With an empty prefix it refuses (a usage error, reported through
+   * `onError`) unless `{ flushDatabase: true }` is passed, which empties the database (`FLUSHDB`).
+   *
+   * @example
+   * ```ts
+   * await new RedisCache(client, { prefix: 'app:' }).clear()          // app:* only
+   * await new RedisCache(client).clear({ flushDatabase: true })      // the whole database
+   * ```
+   */
+  async clear(options: RedisClearOptions = {}): Promise<void> {
+    if (this.prefix === '' && options.flushDatabase !== true) {
+      const error = new TypeError(
+        `${this.errors.name}.clear(): refusing to clear with an empty prefix (it would remove every key of the database); ` +
+          'give the store a prefix, or call clear({ flushDatabase: true }) to empty the database on purpose',
+      )
+      return this.failed(error, 'clear', undefined)
+    }
+    try {
+      for (const node of await this.nodes()) {
+        if (this.prefix === '') {
+          await this.send(() => node.flushDb())
+          continue
+        }
+        const match = globEscape(this.prefix) + '*'
+        let cursor = '0'
+        do {
+          const page = await this.send(() => node.scan(cursor, { MATCH: match, COUNT: SCAN_COUNT }))
+          cursor = String(page.cursor)
+          if (page.keys.length > 0) await this.send(() => node.unlink(page.keys))
+        } while (cursor !== '0')
+      }
+    } catch (error) {
+      return this.failed(error, 'clear', undefined)
+    }
+  }
+
+  /** The clients to scan: the client itself, or each master of a cluster. */
+  private async nodes(): Promise<RedisCommands[]> {
+    const client = this.client
+    if (!isCluster(client)) return [this.cmd]
+    const nodes = await Promise.all(client.masters.map((m) => client.nodeClient(m)))
+    return nodes.map((n) => n.withCommandOptions({ typeMapping: BUFFER_REPLIES }) as RedisCommands)
+  }
+
+  // ---------------------------------------------------------------- distributed lock
+
+  /** The Redis key of `key`'s lock. */
+  lockKey(key: string): string {
+    return this.prefix + LOCK_NAMESPACE + key
+  }
+
+  /**
+   * Tries once to take the lock of `key` for `timeout` seconds: `SET <lock key> <random token> NX PX`.
+   * While held, a heartbeat every `timeout / 3` resets its TTL to `timeout` (compare-and-`PEXPIRE`,
+   * so it never grows beyond it and never renews someone else's lock). `release()` deletes it only
+   * if it is still ours (compare-and-delete). Resolves to `null` when another holder has it; rejects
+   * when Redis is unavailable (whatever `onError` says — the caller decides, e.g. runs the loader locally).
+   *
+   * @example
+   * ```ts
+   * const lock = await store.tryLock('report:2024', 30)
+   * if (lock) try { await build() } finally { await lock.release() }
+   * ```
+   */
+  tryLock(key: string, timeout: number): Promise<CacheLock | null> {
+    if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) {
+      return Promise.reject(new TypeError(`${this.errors.name}.tryLock: timeout must be a number of seconds > 0 (got ${String(timeout)})`))
+    }
+    const k = this.lockKey(key)
+    const token = randomUUID()
+    const ms = toMs(timeout)
+    return this.send((c) => c.set(k, Buffer.from(token), { NX: true, PX: ms })).then((reply) => {
+      if (reply === null || reply === undefined) return null
+      const lock = new RedisLock(this, key, k, token, ms)
+      this.locks.add(lock)
+      return lock
+    })
+  }
+
+  /** @internal Renews a lock; resolves to whether it is still ours. */
+  renewLock(lockKey: string, token: string, ms: number): Promise<boolean> {
+    return this.send((c) => c.eval(RENEW_LOCK, { keys: [lockKey], arguments: [token, String(ms)] })).then((n) => Number(n) === 1)
+  }
+
+  /** @internal */
+  releaseLock(lock: RedisLock, lockKey: string, token: string): Promise<void> {
+    this.locks.delete(lock)
+    return this.send((c) => c.eval(RELEASE_LOCK, { keys: [lockKey], arguments: [token] })).then(() => undefined)
+  }
+
+  /**
+   * Stops the store's timers (deadline sweeper, lock heartbeats) and removes its client listeners.
+   * Pending operations fail with a timeout; later ones fail as unavailable. The client stays open
+   * (the caller owns it). Idempotent.
+   *
+   * @example
+   * ```ts
+   * store.close()
+   * await client.close()
+   * ```
+   */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    for (const lock of this.locks) lock.stopHeartbeat()
+    this.locks.clear()
+    this.sweeper?.stop()
+    this.client.removeListener('error', this.onClientError)
+    this.client.removeListener('ready', this.onClientReady)
+  }
+}
+
+/**
+ * A lock held through {@link RedisCache.tryLock}. Its heartbeat keeps the lock alive (TTL reset to
+ * the timeout) until `release()`, or until it finds the lock lost (expired and taken by another).
+ */
+class RedisLock implements CacheLock {
+  private timer: ReturnType<typeof setInterval> | undefined
+  private released = false
+
+  constructor(
+    private readonly store: RedisCache,
+    private readonly key: string,
+    private readonly lockKey: string,
+    private readonly token: string,
+    private readonly ms: number,
+  ) {
+    this.timer = setInterval(() => this.beat(), Math.max(1, Math.floor(ms / 3)))
+    this.timer.unref()
+  }
+
+  private beat(): void {
+    this.store.renewLock(this.lockKey, this.token, this.ms).then(
+      (ours) => {
+        if (!ours) this.stopHeartbeat() // expired and maybe taken: never renew someone else's lock
+      },
+      (error: unknown) => this.store.errors.report(error, 'lock heartbeat', this.key),
+    )
+  }
+
+  stopHeartbeat(): void {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  release(): Promise<void> {
+    this.stopHeartbeat()
+    if (this.released) return Promise.resolve()
+    this.released = true
+    // Never rejects: a lock we cannot delete expires on its own.
+    return this.store.releaseLock(this, this.lockKey, this.token).catch((error: unknown) => {
+      this.store.errors.report(error, 'lock release', this.key)
+    })
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Several real processes (test/fixtures/worker.mjs, running the built dist) against one
+ * redis-server: the distributed lock and the invalidation bus. Needs `pnpm build` first.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { LOCK_NAMESPACE } from '../src/index.js'
+import { connect, sleep, type TestClient } from './support/clients.js'
+import { RedisServer } from './support/redis-server.js'
+
+let server: RedisServer
+let raw: TestClient
+const workers: Worker[] = []
+
+class Worker {
+  private seq = 0
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+  readonly ready: Promise<void>
+  constructor(readonly proc: ChildProcess) {
+    this.ready = new Promise((resolve, reject) => {
+      proc.once('exit', (code) => reject(new Error(`worker exited early (${code})`)))
+      proc.on('message', (m: { ready?: true; id: number; ok: boolean; value?: unknown; error?: string }) => {
+        if (m.ready) return resolve()
+        const p = this.pending.get(m.id)
+        this.pending.delete(m.id)
+        if (m.ok) p?.resolve(m.value)
+        else p?.reject(new Error(m.error))
+      })
+    })
+  }
+  call<T = unknown>(cmd: string, args?: object): Promise<T> {
+    const id = ++this.seq
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
+      this.proc.send({ id, cmd, args })
+    })
+  }
+}
+
+async function spawnWorkers(count: number, prefix: string): Promise<Worker[]> {
+  const made = Array.from({ length: count }, () => {
+    const proc = fork(join(__dirname, 'fixtures', 'worker.mjs'), [], {
+      env: { ...process.env, REDIS_URL: server.url, PREFIX: prefix },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    const w = new Worker(proc)
+    workers.push(w)
+    return w
+  })
+  await Promise.all(made.map((w) => w.ready))
+  return made
+}
+
+beforeAll(async () => {
+  server = await RedisServer.start()
+  raw = await connect(server.url)
+})
+
+afterAll(async () => {
+  for (const w of workers) {
+    if (w.proc.exitCode === null) {
+      const exited = new Promise((r) => w.proc.once('exit', r))
+      await w.call('exit').catch(() => w.proc.kill('SIGKILL'))
+      await exited
+    }
+  }
+  await raw?.close()
+  await server?.stop()
+})
+
+test('4 processes race one cold key with lock: 1 loader call in total; the lock TTL never exceeds its timeout', async () => {
+  const ws = await spawnWorkers(4, 'race:')
+  const at = Date.now() + 300
+  const results = ws.map((w) => w.call<string>('race', { at }))
+  // sample the lock's PTTL while it is held (timeout 2 s)
+  const samples: number[] = []
+  const lockKey = `race:${LOCK_NAMESPACE}cold`
+  const sampling = (async () => {
+    const until = Date.now() + 1500
+    while (Date.now() < until) {
+      const pttl = await raw.pTTL(lockKey)
+      if (pttl > 0) samples.push(pttl)
+      await sleep(10)
+    }
+  })()
+  const values = await Promise.all(results)
+  await sampling
+  expect(await raw.get('race:loader-calls')).toBe('1')
+  expect(new Set(values).size).toBe(1) // everyone got the one loaded value
+  expect(samples.length).toBeGreaterThan(10)
+  expect(Math.max(...samples)).toBeLessThanOrEqual(2000)
+  expect(await raw.exists(lockKey)).toBe(0) // released
+}, 30_000)
+
+test("invalidation in process A evicts the key from process B's L1 within 100 ms", async () => {
+  const [a, b] = await spawnWorkers(2, 'bus:')
+  const first = await a.call<{ version: number; pid: number }>('get', { id: 1 })
+  expect(await b.call('get', { id: 1 })).toEqual(first) // B read A's value from Redis…
+  expect(await b.call('l1Has', { id: 1 })).toBe(true) // …and keeps it in its L1
+  const t0 = performance.now()
+  await a.call('invalidate', { id: 1 })
+  let evictedAfter = -1
+  while (performance.now() - t0 < 1000) {
+    if (!(await b.call<boolean>('l1Has', { id: 1 }))) {
+      evictedAfter = performance.now() - t0
+      break
+    }
+  }
+  console.log(`bus: B's L1 evicted ${evictedAfter.toFixed(1)} ms after A's invalidate`)
+  expect(evictedAfter).toBeGreaterThanOrEqual(0)
+  expect(evictedAfter).toBeLessThan(100)
+  // a new write in A (refresh) also evicts B's copy, and B then reads A's new value
+  await b.call('get', { id: 1 })
+  const fresh = await a.call<{ version: number }>('refresh', { id: 1 })
+  await sleep(100)
+  expect(await b.call('l1Has', { id: 1 })).toBe(false)
+  expect(await b.call('get', { id: 1 })).toEqual(fresh)
+}, 30_000)
