@@ -1,5 +1,6 @@
 import { checkLogger, errorTypeOf, type Logger } from './error-reporting.js'
-import type { ErrorHandler, ErrorInfo, MetricsCollector } from './types.js'
+import type { SerializerAlias } from './serializers.js'
+import type { ErrorHandler, ErrorInfo, MetricsCollector, Serializer } from './types.js'
 
 /**
  * What a remote store does with its own failures (a dead or hung server, a corrupt entry):
@@ -18,6 +19,24 @@ export interface StoreErrorPolicyOptions {
   metrics?: MetricsCollector
   /** Where warnings go when `onError` is not a callback. Default `console`; `null` silences them. */
   logger?: Logger | null
+}
+
+/**
+ * The options every remote store shares (`LocalFileCache`, `RedisCache`, `S3Cache`, `GCSCache`):
+ * how failures are handled, how values are serialized, and the store's name in reports.
+ *
+ * @example
+ * ```ts
+ * interface MyStoreOptions extends RemoteStoreOptions {
+ *   url: string
+ * }
+ * ```
+ */
+export interface RemoteStoreOptions extends StoreErrorPolicyOptions {
+  /** `'json'` (default), `'v8'`, or any `{ dumps, loads }` (e.g. `msgpack` from `@acache/msgpack`). */
+  serializer?: SerializerAlias | Serializer
+  /** The store's name in error reports and metrics. Default: its class name (`'RedisCache'`, `'S3Cache'`…). */
+  name?: string
 }
 
 /** A repeated failure of one operation is logged at most once per this many milliseconds. */

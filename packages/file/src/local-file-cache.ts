@@ -7,22 +7,18 @@ import {
   StoreErrorPolicy,
   WireFormatError,
   checkOptionKeys,
+  forEachBounded,
   resolveSerializer,
   type CacheEntry,
   type CacheStorage,
-  type Logger,
-  type MetricsCollector,
+  type RemoteStoreOptions,
   type Serializer,
-  type SerializerAlias,
-  type StoreErrorMode,
 } from '@acache/core'
 import { FILE_HEADER_BYTES, TIMES_END, TIMES_START, decodeFile, encodeFile, readExpiry } from './file-format.js'
 import { entryFileName, isEntryFileName, isTransientFileName, lockFileName, tempFileName } from './file-names.js'
 
-/** Options of {@link LocalFileCache}. */
-export interface LocalFileCacheOptions {
-  /** `'json'` (default), `'v8'` or any `{ dumps, loads }` serializer. */
-  serializer?: SerializerAlias | Serializer
+/** Options of {@link LocalFileCache}; the shared ones (`onError`, `metrics`, `logger`, `serializer`, `name`) come from `RemoteStoreOptions`. */
+export interface LocalFileCacheOptions extends RemoteStoreOptions {
   /** Gzip each value (`node:zlib`). Default `false`. Files of either kind are read whatever this says. */
   compress?: boolean
   /**
@@ -30,14 +26,6 @@ export interface LocalFileCacheOptions {
    * write into the existing file) instead of writing a new file. Default `false`.
    */
   dedupeWrites?: boolean
-  /** `'silent'` (default): a failure is reported and degrades (miss / skipped write); `'raise'` rethrows; or a callback. */
-  onError?: StoreErrorMode
-  /** Counts failures as `recordError(name, operation, errorType)`. */
-  metrics?: MetricsCollector
-  /** Where warnings go when `onError` is not a callback. Default `console`; `null` silences them. */
-  logger?: Logger | null
-  /** The store's name in error reports and metrics. Default `'LocalFileCache'`. */
-  name?: string
   /** How many files `getMany` / `setMany` / `clear` / `cleanupExpired` work on at once. Default 16. */
   concurrency?: number
 }
@@ -222,7 +210,7 @@ export class LocalFileCache implements CacheStorage {
   async getMany(keys: string[]): Promise<Map<string, unknown>> {
     if (!Array.isArray(keys)) throw new TypeError('LocalFileCache.getMany: keys must be an array of strings')
     const values = new Array<unknown>(keys.length)
-    await this.forEachLimited(keys, async (key, i) => {
+    await forEachBounded(keys, this.concurrency, async (key, i) => {
       values[i] = await this.get(key)
     })
     const out = new Map<string, unknown>()
@@ -241,14 +229,14 @@ export class LocalFileCache implements CacheStorage {
     }
     const now = Date.now() / 1000
     const fresh = until(now, ttl)
-    await this.forEachLimited(pairs, ([key, value]) => this.write(key, { value, createdAt: now, freshUntil: fresh }, fresh, 'setMany'))
+    await forEachBounded(pairs, this.concurrency, ([key, value]) => this.write(key, { value, createdAt: now, freshUntil: fresh }, fresh, 'setMany'))
   }
 
   /** Removes this store's entry files (and leftover temp files and locks); other files in `dir` stay. */
   async clear(): Promise<void> {
     try {
       const names = await this.list()
-      await this.forEachLimited(names, async (name) => {
+      await forEachBounded(names, this.concurrency, async (name) => {
         if (isEntryFileName(name)) await unlink(join(this.dir, name)).catch(ignoreMissing)
         else if (isTransientFileName(name)) await this.sweepTransient(name)
       })
@@ -272,7 +260,7 @@ export class LocalFileCache implements CacheStorage {
     try {
       const names = await this.list()
       const now = Date.now() / 1000
-      await this.forEachLimited(names, async (name) => {
+      await forEachBounded(names, this.concurrency, async (name) => {
         if (isTransientFileName(name)) return this.sweepTransient(name)
         if (!isEntryFileName(name)) return
         const path = join(this.dir, name)
@@ -495,24 +483,6 @@ export class LocalFileCache implements CacheStorage {
       if (errorCode(error) === 'ENOENT') return []
       throw error
     }
-  }
-
-  /** Runs `fn` over `items` with at most `concurrency` at once; stops starting new ones after a failure. */
-  private async forEachLimited<T>(items: readonly T[], fn: (item: T, index: number) => Promise<void>): Promise<void> {
-    let next = 0
-    let failed = false
-    const worker = async (): Promise<void> => {
-      while (!failed && next < items.length) {
-        const i = next++
-        try {
-          await fn(items[i], i)
-        } catch (error) {
-          failed = true
-          throw error
-        }
-      }
-    }
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, worker))
   }
 }
 

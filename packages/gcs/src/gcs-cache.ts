@@ -5,6 +5,7 @@ import {
   checkOptionKeys,
   decodeEntry,
   encodeEntry,
+  forEachBounded,
   parseDuration,
   resolveSerializer,
   SerializationError,
@@ -13,14 +14,10 @@ import {
   WireFormatError,
   type CacheEntry,
   type CacheStorage,
-  type Logger,
-  type MetricsCollector,
+  type RemoteStoreOptions,
   type Serializer,
-  type SerializerAlias,
-  type StoreErrorMode,
 } from '@acache/core'
 import { Storage, type Bucket, type File, type FileMetadata } from '@google-cloud/storage'
-import { forEachConcurrently } from './bounded-concurrency.js'
 import { withDeadline } from './deadline.js'
 import { objectNameFor } from './object-names.js'
 
@@ -74,8 +71,8 @@ const LIST_PAGE_SIZE = 1000
 /** How many times `setIfNotExists` re-evaluates after losing a precondition race. */
 const SET_IF_NOT_EXISTS_ATTEMPTS = 5
 
-/** Options of {@link GCSCache}. */
-export interface GCSCacheOptions {
+/** Options of {@link GCSCache}; the shared ones (`onError`, `metrics`, `logger`, `serializer`, `name`) come from `RemoteStoreOptions`. */
+export interface GCSCacheOptions extends RemoteStoreOptions {
   /** The bucket name (required). The bucket must exist. */
   bucket: string
   /**
@@ -89,8 +86,6 @@ export interface GCSCacheOptions {
    * `autoRetry` off (or bound `totalTimeout`) yourself, or its retries run on past the deadline.
    */
   storage?: Storage
-  /** `'json'` (default), `'v8'`, or any `{ dumps, loads }` serializer. */
-  serializer?: SerializerAlias | Serializer
   /** Gzip object bodies (recorded in the object's metadata). Default `false`. */
   compress?: boolean
   /**
@@ -100,18 +95,10 @@ export interface GCSCacheOptions {
    * Default `false`.
    */
   dedupeWrites?: boolean
-  /** `'silent'` (default: report and degrade), `'raise'` (report and rethrow), or a callback. */
-  onError?: StoreErrorMode
   /** Deadline of each operation (per key for `getMany`/`setMany`, per request for `clear`). Seconds or `'250ms'`-style strings. Default 5 s. */
   timeout?: number | string
   /** Requests in flight for `getMany`, `setMany` and `clear`. Default 16. */
   concurrency?: number
-  /** Receives `recordError(name, operation, errorType)` for each failure. */
-  metrics?: MetricsCollector
-  /** Where warnings go when `onError` is not a callback. Default `console`; `null` silences them. */
-  logger?: Logger | null
-  /** This store's name in reports and metrics. Default `'GCSCache'`. */
-  name?: string
 }
 
 /** What a read found: the decoded entry, or nothing. */
@@ -287,7 +274,7 @@ export class GCSCache implements CacheStorage {
   async getMany(keys: string[]): Promise<Map<string, unknown>> {
     const result = new Map<string, unknown>()
     const unique = [...new Set(keys)]
-    await forEachConcurrently(unique, this.concurrency, async (key) => {
+    await forEachBounded(unique, this.concurrency, async (key) => {
       try {
         const entry = await this.deadline(this.read(key), 'getMany')
         if (entry !== undefined) result.set(key, entry.value)
@@ -306,7 +293,7 @@ export class GCSCache implements CacheStorage {
     checkTtl(ttl, 'setMany')
     // Serialize everything first: a value that cannot be stored throws before anything is written.
     const prepared = pairs.map(([key, value]) => this.prepareValue(key, value, ttl, 'setMany'))
-    await forEachConcurrently(prepared, this.concurrency, async (write) => {
+    await forEachBounded(prepared, this.concurrency, async (write) => {
       try {
         await this.deadline(this.write(write), 'setMany')
       } catch (error) {
@@ -330,7 +317,7 @@ export class GCSCache implements CacheStorage {
           this.bucket.getFiles({ prefix: this.prefix, autoPaginate: false, maxResults: LIST_PAGE_SIZE, pageToken }),
           'clear',
         )
-        await forEachConcurrently(files, this.concurrency, (file) =>
+        await forEachBounded(files, this.concurrency, (file) =>
           this.deadline(file.delete({ ignoreNotFound: true }), 'clear').then(() => undefined),
         )
         pageToken = (next as { pageToken?: string } | null | undefined)?.pageToken

@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto'
-import { checkOptionKeys, parseDuration, StoreErrorPolicy, TimeoutError, type InvalidationBus, type InvalidationMessage, type Logger, type MetricsCollector, type StoreErrorMode } from '@acache/core'
+import { checkOptionKeys, parseDuration, StoreErrorPolicy, TimeoutError, type InvalidationBus, type InvalidationMessage, type StoreErrorMode, type StoreErrorPolicyOptions } from '@acache/core'
 import { DeadlineSweeper } from './deadline-sweeper.js'
 import type { RedisClientLike } from './redis-client.js'
 
 /** Options of {@link RedisInvalidationBus}. */
-export interface RedisInvalidationBusOptions {
+export interface RedisInvalidationBusOptions extends StoreErrorPolicyOptions {
   /** The pub/sub channel. Default `'acache:invalidate'`; `HybridCache.fromRedis` uses `'acache:invalidate:<prefix>'`. */
   channel?: string
   /** Deadline of a publish, in seconds or a duration string. Default `'500ms'`. */
   timeout?: number | string
   /** Receives subscriber-connection failures and undecodable messages (they never throw). Default `'silent'` (a rate-limited warning). */
   onError?: StoreErrorMode
-  metrics?: MetricsCollector
-  logger?: Logger | null
 }
 
 interface WireMessage {

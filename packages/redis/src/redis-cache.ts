@@ -13,11 +13,8 @@ import {
   type CacheLock,
   type CacheStorage,
   type LockingStorage,
-  type Logger,
-  type MetricsCollector,
+  type RemoteStoreOptions,
   type Serializer,
-  type SerializerAlias,
-  type StoreErrorMode,
 } from '@acache/core'
 import { ErrorReply, RESP_TYPES } from 'redis'
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js'
@@ -26,26 +23,16 @@ import { CircuitOpenError, RedisUnavailableError } from './errors.js'
 import { DEDUPE_SET, RELEASE_LOCK, RENEW_LOCK } from './lua-scripts.js'
 import { isCluster, type RedisClientLike, type RedisCommands } from './redis-client.js'
 
-/** Options of {@link RedisCache}. */
-export interface RedisCacheOptions {
+/** Options of {@link RedisCache}; the shared ones (`onError`, `metrics`, `logger`, `serializer`, `name`) come from `RemoteStoreOptions`. */
+export interface RedisCacheOptions extends RemoteStoreOptions {
   /** Prepended to every key (`'app:'`). Default `''` (then `clear()` refuses to run unless told to flush the database). */
   prefix?: string
-  /** `'json'` (default), `'v8'` or any `{ dumps, loads }` (e.g. `msgpack` from `@acache/msgpack`). */
-  serializer?: SerializerAlias | Serializer
   /** Writing the value already stored does not rewrite it: only its timestamps and TTL are refreshed. Default `false`. */
   dedupeWrites?: boolean
-  /** `'silent'` (default): failures are reported and degrade (a miss / a skipped write). `'raise'`: rethrown. Or a callback (silent + report). */
-  onError?: StoreErrorMode
   /** Deadline of every operation, in seconds (`0.5`) or a duration string (`'500ms'`). Default `'500ms'`. `0` = none (node-redis's own 5 s command timeout then applies, which does not cover a hung server). */
   timeout?: number | string
   /** Circuit breaker: `{ failures: 5, cooldown: 5 }` by default (cooldown in seconds or a duration string); `false` turns it off. */
   breaker?: { failures?: number; cooldown?: number | string } | false
-  /** Receives `recordError(name, operation, errorType)` for every failure. */
-  metrics?: MetricsCollector
-  /** Where warnings go when `onError` is not a callback. Default `console`; `null` silences them. */
-  logger?: Logger | null
-  /** The store's name in reports and metrics. Default `'RedisCache'`. */
-  name?: string
 }
 
 /** Options of {@link RedisCache.clear}. */
