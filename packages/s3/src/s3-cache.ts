@@ -16,6 +16,7 @@ import {
   checkOptionKeys,
   decodeEntry,
   encodeEntry,
+  forEachBounded,
   parseDuration,
   resolveSerializer,
   SerializationError,
@@ -25,44 +26,30 @@ import {
   WireFormatError,
   type CacheEntry,
   type CacheStorage,
-  type Logger,
-  type MetricsCollector,
+  type RemoteStoreOptions,
   type Serializer,
-  type SerializerAlias,
-  type StoreErrorMode,
 } from '@acache/core'
-import { forEachBounded } from './bounded-concurrency.js'
 import { objectName, prefixProblem } from './object-names.js'
 
 const gzipAsync = promisify(gzip)
 const gunzipAsync = promisify(gunzip)
 
-/** Options of {@link S3Cache}. */
-export interface S3CacheOptions {
+/** Options of {@link S3Cache}; the shared ones (`onError`, `metrics`, `logger`, `serializer`, `name`) come from `RemoteStoreOptions`. */
+export interface S3CacheOptions extends RemoteStoreOptions {
   /** The bucket (required). It must exist. */
   bucket: string
   /** Prepended to every key; `clear()` deletes everything under it. Default `''` (then `clear()` is a usage error). End it with a delimiter (`'cache/'`): the prefix `'app'` also owns `'app2/…'`. */
   prefix?: string
   /** The S3 client. Default `new S3Client({})`: region, credentials and endpoint from the environment. */
   client?: S3Client
-  /** `'json'` (default), `'v8'`, or any `{ dumps, loads }` (e.g. `msgpack` from `@acache/msgpack`). */
-  serializer?: SerializerAlias | Serializer
   /** Gzip object bodies (metadata `acache-compression: gzip`). Default `false`. */
   compress?: boolean
   /** Skip re-uploading a value whose bytes are already stored; only its timestamps are refreshed (server-side copy). Default `false`. */
   dedupeWrites?: boolean
-  /** Failure handling: `'silent'` (default), `'raise'` or a callback; see `StoreErrorPolicy`. */
-  onError?: StoreErrorMode
-  /** Counts failures as `recordError(name, operation, errorType)`. */
-  metrics?: MetricsCollector
-  /** Where warnings go when `onError` is not a callback. Default `console`; `null` silences them. */
-  logger?: Logger | null
   /** Deadline of each operation (seconds or a string such as `'2s'`). Default 5 s. */
   timeout?: number | string
   /** Requests in flight at once for `getMany` / `setMany` / `clear()` / `cleanupExpired()`. Default 16. */
   concurrency?: number
-  /** The store's name in error reports and metrics. Default `'S3Cache'`. */
-  name?: string
 }
 
 const OPTION_NAMES = [
@@ -205,7 +192,7 @@ export class S3Cache implements CacheStorage {
   async set(key: string, value: unknown, ttl: number): Promise<void> {
     checkTtl(ttl, 'set')
     const now = Date.now() / 1000
-    const entry = { value, createdAt: now, freshUntil: ttl > 0 && ttl !== Infinity ? now + ttl : Infinity }
+    const entry = { value, createdAt: now, freshUntil: expiryOf(now, ttl) ?? Infinity }
     const body = this.encode(key, entry)
     try {
       await this.deadline('set', (signal) => this.write(key, body, entry, expiryOf(now, ttl), signal))
@@ -229,13 +216,14 @@ export class S3Cache implements CacheStorage {
   /**
    * Stores `value` only when `key` is absent or expired, atomically on S3: a conditional PutObject
    * (`If-None-Match: *` when absent, `If-Match: <etag>` over an expired object, so a concurrent
-   * writer that replaced it in between wins). A lost race (412, or 409 while another conditional
-   * write is in flight) re-checks; the answer is `false` when someone else's object is there.
+   * writer that replaced it in between wins). A lost race (412, 409 while another conditional
+   * write is in flight, or 404 when the expired object was deleted meanwhile) re-checks; the
+   * answer is `false` when someone else's object is there.
    */
   async setIfNotExists(key: string, value: unknown, ttl: number): Promise<boolean> {
     checkTtl(ttl, 'setIfNotExists')
     const now = Date.now() / 1000
-    const entry = { value, createdAt: now, freshUntil: ttl > 0 && ttl !== Infinity ? now + ttl : Infinity }
+    const entry = { value, createdAt: now, freshUntil: expiryOf(now, ttl) ?? Infinity }
     const body = this.encode(key, entry)
     try {
       return await this.deadline('setIfNotExists', async (signal) => {
@@ -247,7 +235,9 @@ export class S3Cache implements CacheStorage {
             await this.put(key, body, expiryOf(now, ttl), signal, condition)
             return true
           } catch (error) {
-            if (!isConditionalConflict(error)) throw error
+            // Replacing an expired object whose key was deleted meanwhile (a reader removing it):
+            // S3 may answer `If-Match` on a missing key with 404 rather than 412 — a lost race too.
+            if (!isConditionalConflict(error) && !(head !== undefined && isNotFound(error))) throw error
           }
         }
         return false
@@ -293,7 +283,7 @@ export class S3Cache implements CacheStorage {
     checkTtl(ttl, 'setMany')
     if (items === null || typeof items !== 'object') throw new TypeError('S3Cache.setMany: items must be a Map or an object')
     const now = Date.now() / 1000
-    const freshUntil = ttl > 0 && ttl !== Infinity ? now + ttl : Infinity
+    const freshUntil = expiryOf(now, ttl) ?? Infinity
     // Encode everything first: a value that cannot be stored throws before anything is written.
     const writes = [...(items instanceof Map ? items : Object.entries(items))].map(([key, value]) => {
       const entry = { value, createdAt: now, freshUntil }
@@ -632,6 +622,7 @@ function checkTtl(ttl: unknown, method: string): void {
   }
 }
 
+/** Physical expiry of a write at `now` with `ttl`; `undefined` (none) for ttl 0 or `Infinity`. */
 function expiryOf(now: number, ttl: number): number | undefined {
   return ttl > 0 && ttl !== Infinity ? now + ttl : undefined
 }

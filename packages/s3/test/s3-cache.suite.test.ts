@@ -26,9 +26,9 @@ for (const [label, options] of variants) {
       name: `S3Cache (${label})`,
       create: () => make(`suite-${label}-${++run}/a/`),
       createSibling: (store) => make((store as S3Cache).prefix.replace(/a\/$/, 'b/')),
-      // s3rver ignores If-None-Match / If-Match on PutObject, so the race between concurrent
-      // setIfNotExists callers is not decided by this server (see s3-cache.conditional.test.ts).
-      capabilities: { binary: false, concurrency: false },
+      // The concurrent setIfNotExists race runs: the test server enforces S3's conditional writes
+      // (see support/s3rver-process.cjs).
+      capabilities: { binary: false },
     },
   )
 }

@@ -1,6 +1,6 @@
 // S3Cache's own behaviour against a real s3rver: object layout, wire format, pagination,
 // conditional writes, dedupeWrites, key mapping, options.
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { gunzipSync } from 'node:zlib'
 import type { ErrorInfo } from '@acache/core'
 import { HASHED_KEY_MARKER, S3Cache, type S3CacheOptions } from '../src/index.js'
@@ -215,14 +215,98 @@ describe('setIfNotExists', () => {
     expect(await s.setIfNotExists('k', 'newer', 60)).toBe(false)
   })
 
-  test('s3rver 3.7.1 ignores If-None-Match on PutObject (why the race case needs real S3)', async () => {
-    // Documents the server this suite runs on: a conditional put over an existing object succeeds
-    // here, where S3 answers 412. If s3rver ever honours it, this test fails and the suite's
-    // concurrency case can be turned on.
+  test('20 concurrent callers on two S3Cache instances over an absent key: exactly one wins, its value is stored', async () => {
+    const prefix = `race-${++run}/`
+    const a = new S3Cache({ bucket: server.bucket, prefix, client: server.client(), onError: 'raise' })
+    const b = new S3Cache({ bucket: server.bucket, prefix, client: server.client(), onError: 'raise' })
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).setIfNotExists('k', { writer: i }, 60)),
+    )
+    expect(results.filter(Boolean)).toHaveLength(1)
+    const winner = results.indexOf(true)
+    expect(await a.get('k')).toEqual({ writer: winner })
+    expect(await b.get('k')).toEqual({ writer: winner })
+  })
+
+  test('20 concurrent callers over an EXPIRED object: exactly one replaces it', async () => {
+    const prefix = `race-${++run}/`
+    const a = new S3Cache({ bucket: server.bucket, prefix, client: server.client(), onError: 'raise' })
+    const b = new S3Cache({ bucket: server.bucket, prefix, client: server.client(), onError: 'raise' })
+    await a.set('k', 'old', 0.2)
+    const oldEtag = (await head(`${prefix}k`)).ETag
+    await sleep(400) // expiry is a timestamp comparison: only the lower bound matters
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).setIfNotExists('k', { writer: i }, 60)),
+    )
+    expect(results.filter(Boolean)).toHaveLength(1)
+    const winner = results.indexOf(true)
+    expect((await head(`${prefix}k`)).ETag).not.toBe(oldEtag)
+    expect(await b.get('k')).toEqual({ writer: winner })
+  })
+})
+
+// The test server's conditional-request extension (test/support/s3rver-process.cjs) against the
+// behaviour S3 documents, through the raw SDK client.
+describe('test server: S3 conditional writes and deletes', () => {
+  /** The HTTP status and S3 error code of a request ('OK' when it succeeded). */
+  async function outcome(send: () => Promise<unknown>): Promise<[number, string]> {
+    try {
+      const res = (await send()) as { $metadata: { httpStatusCode?: number } }
+      return [res.$metadata.httpStatusCode ?? 0, 'OK']
+    } catch (error) {
+      const e = error as { name: string; $metadata?: { httpStatusCode?: number } }
+      return [e.$metadata?.httpStatusCode ?? 0, e.name]
+    }
+  }
+  const put = (name: string, body: string, condition: { IfNoneMatch?: string; IfMatch?: string } = {}) =>
+    outcome(() => client.send(new PutObjectCommand({ Bucket: server.bucket, Key: name, Body: body, ...condition })))
+  const del = (name: string, ifMatch: string) =>
+    outcome(() => client.send(new DeleteObjectCommand({ Bucket: server.bucket, Key: name, IfMatch: ifMatch })))
+
+  test('PutObject If-None-Match: * writes an absent object and answers 412 over an existing one', async () => {
+    const name = `cond-${++run}`
+    expect(await put(name, 'one', { IfNoneMatch: '*' })).toEqual([200, 'OK'])
+    expect(await put(name, 'two', { IfNoneMatch: '*' })).toEqual([412, 'PreconditionFailed'])
+    expect((await rawBody(name)).toString()).toBe('one')
+  })
+
+  test('PutObject If-Match replaces only the object with that ETag; 412 on a mismatch or when absent', async () => {
     const name = `cond-${++run}`
     await putRaw(name, 'one')
-    await client.send(new PutObjectCommand({ Bucket: server.bucket, Key: name, Body: 'two', IfNoneMatch: '*' }))
+    const first = (await head(name)).ETag!
+    expect(await put(name, 'two', { IfMatch: first })).toEqual([200, 'OK'])
     expect((await rawBody(name)).toString()).toBe('two')
+    expect(await put(name, 'three', { IfMatch: first })).toEqual([412, 'PreconditionFailed'])
+    expect((await rawBody(name)).toString()).toBe('two')
+    expect(await put(`cond-${++run}`, 'x', { IfMatch: first })).toEqual([412, 'PreconditionFailed'])
+  })
+
+  test('a plain PutObject still overwrites', async () => {
+    const name = `cond-${++run}`
+    await putRaw(name, 'one')
+    expect(await put(name, 'two')).toEqual([200, 'OK'])
+    expect((await rawBody(name)).toString()).toBe('two')
+  })
+
+  test('DeleteObject If-Match deletes only the object with that ETag; 412 on a mismatch, 404 when absent', async () => {
+    const name = `cond-${++run}`
+    await putRaw(name, 'one')
+    const first = (await head(name)).ETag!
+    await putRaw(name, 'two')
+    expect(await del(name, first)).toEqual([412, 'PreconditionFailed'])
+    expect((await rawBody(name)).toString()).toBe('two')
+    expect(await del(name, (await head(name)).ETag!)).toEqual([204, 'OK'])
+    expect(await outcome(() => head(name))).toEqual([404, 'NotFound'])
+    expect(await del(name, first)).toEqual([404, 'NoSuchKey'])
+  })
+
+  test('of 20 concurrent If-None-Match: * uploads exactly one is stored, the others get 412', async () => {
+    const name = `cond-${++run}`
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => put(name, `writer ${i}`, { IfNoneMatch: '*' })))
+    const winners = results.flatMap(([status], i) => (status === 200 ? [i] : []))
+    expect(winners).toHaveLength(1)
+    expect(results.filter(([status, code]) => status === 412 && code === 'PreconditionFailed')).toHaveLength(19)
+    expect((await rawBody(name)).toString()).toBe(`writer ${winners[0]}`)
   })
 })
 
