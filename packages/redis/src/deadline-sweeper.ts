@@ -1,5 +1,11 @@
 import { TimeoutError } from '@acache/core'
 
+/** What {@link DeadlineSweeper.track} returns: where the operation sits, for {@link DeadlineSweeper.untrack}. */
+export interface DeadlineTicket {
+  readonly bucket: Array<((error: Error) => void) | undefined>
+  readonly index: number
+}
+
 /**
  * Puts a deadline on promises without a timer per operation.
  *
@@ -7,7 +13,8 @@ import { TimeoutError } from '@acache/core'
  * operations are put into the current *bucket*; one coarse interval (running only while something
  * is pending, `unref`ed) closes the bucket every `granularity` ms and rejects every operation of the
  * buckets older than the deadline. Rejecting an already settled promise is a no-op, so settled
- * operations need no bookkeeping. An operation fails after `timeout` to `timeout + granularity` ms.
+ * operations need no bookkeeping — though {@link untrack} lets them be collected at once. An
+ * operation fails after `timeout` to `timeout + granularity` ms.
  *
  * @example
  * ```ts
@@ -19,8 +26,8 @@ import { TimeoutError } from '@acache/core'
 export class DeadlineSweeper {
   /** Tick length in ms. */
   readonly granularity: number
-  private current: Array<(error: Error) => void> = []
-  private readonly expiring: Array<{ deadline: number; rejects: Array<(error: Error) => void> }> = []
+  private current: Array<((error: Error) => void) | undefined> = []
+  private readonly expiring: Array<{ deadline: number; rejects: Array<((error: Error) => void) | undefined> }> = []
   private timer: ReturnType<typeof setInterval> | undefined
 
   /**
@@ -44,10 +51,30 @@ export class DeadlineSweeper {
     })
   }
 
-  /** Calls `onTimeout` once the deadline of an operation starting now passed (a no-op for the caller if it settled meanwhile). */
-  track(onTimeout: (error: Error) => void): void {
-    this.current.push(onTimeout)
+  /**
+   * Calls `onTimeout` once the deadline of an operation starting now passed (a no-op for the caller
+   * if it settled meanwhile). Returns a ticket for {@link untrack}.
+   *
+   * @example
+   * ```ts
+   * const ticket = deadlines.track((error) => settle(error))
+   * client.get('k').then((v) => { deadlines.untrack(ticket); settle(undefined, v) })
+   * ```
+   */
+  track(onTimeout: (error: Error) => void): DeadlineTicket {
+    const bucket = this.current
+    bucket.push(onTimeout)
     if (this.timer === undefined) this.start()
+    return { bucket, index: bucket.length - 1 }
+  }
+
+  /**
+   * Forgets a settled operation at once. Optional, but it lets the operation's callbacks (and what
+   * they hold) be collected young instead of living in a bucket until its deadline — at tens of
+   * thousands of operations per second that is most of the garbage collector's work.
+   */
+  untrack(ticket: DeadlineTicket): void {
+    ticket.bucket[ticket.index] = undefined
   }
 
   /** How many operations may still be pending (settled ones are only dropped when their bucket expires). */
@@ -62,8 +89,8 @@ export class DeadlineSweeper {
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
     const error = this.makeError(this.timeout)
-    for (const b of this.expiring.splice(0)) for (const reject of b.rejects) reject(error)
-    for (const reject of this.current.splice(0)) reject(error)
+    for (const b of this.expiring.splice(0)) for (const reject of b.rejects) reject?.(error)
+    for (const reject of this.current.splice(0)) reject?.(error)
   }
 
   private start(): void {
@@ -81,7 +108,7 @@ export class DeadlineSweeper {
     let error: Error | undefined
     while (this.expiring.length > 0 && this.expiring[0].deadline <= now) {
       error ??= this.makeError(this.timeout)
-      for (const reject of this.expiring.shift()!.rejects) reject(error)
+      for (const reject of this.expiring.shift()!.rejects) reject?.(error)
     }
     if (this.expiring.length === 0 && this.current.length === 0) {
       clearInterval(this.timer)

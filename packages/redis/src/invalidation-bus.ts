@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { checkOptionKeys, parseDuration, StoreErrorPolicy, TimeoutError, type InvalidationBus, type InvalidationMessage, type StoreErrorMode, type StoreErrorPolicyOptions } from '@acache/core'
+import { readyMaster } from './cluster-router.js'
 import { DeadlineSweeper } from './deadline-sweeper.js'
-import type { RedisClientLike } from './redis-client.js'
+import { isCluster, type RedisClientLike } from './redis-client.js'
 
 /** Options of {@link RedisInvalidationBus}. */
 export interface RedisInvalidationBusOptions extends StoreErrorPolicyOptions {
@@ -39,6 +40,12 @@ interface PublisherClient {
  * reconnect. Messages published while the subscriber was disconnected are lost, so a reconnect
  * is delivered to listeners as "clear" (L1 is dropped rather than trusted).
  *
+ * On a Redis Cluster it uses classic `PUBLISH`/`SUBSCRIBE`, which the cluster forwards to every
+ * node: a subscriber receives every message whichever node it is connected to. Messages are
+ * published through a master whose connection is up (taken in turn); the subscriber is a
+ * `cluster.duplicate({ minimizeConnections: true })` that holds one pub/sub connection, moved to
+ * another node by node-redis when its node leaves the cluster (an L1 "clear" follows).
+ *
  * @example
  * ```ts
  * const bus = new RedisInvalidationBus(client, { channel: 'acache:invalidate:users:' })
@@ -58,6 +65,7 @@ export class RedisInvalidationBus implements InvalidationBus {
   private subscribed: Promise<void> | undefined
   private connectedOnce = false
   private closed = false
+  private turn = 0
 
   constructor(
     private readonly client: RedisClientLike,
@@ -85,7 +93,15 @@ export class RedisInvalidationBus implements InvalidationBus {
     if (this.closed) return Promise.reject(new Error('RedisInvalidationBus is closed'))
     if (!this.client.isReady) return Promise.reject(new Error('RedisInvalidationBus: the Redis client is not connected'))
     const wire: WireMessage = 'clear' in message ? { src: this.id, clear: true } : { src: this.id, keys: message.keys }
-    const sent = (this.client as unknown as PublisherClient).publish(this.channel, JSON.stringify(wire))
+    let publisher = this.client as unknown as PublisherClient
+    if (isCluster(this.client)) {
+      // node-redis sends a keyless PUBLISH to any node, replicas and dead masters included: pick a
+      // live master instead (the cluster forwards the message to every node).
+      const node = readyMaster(this.client, this.turn++)
+      if (node === undefined) return Promise.reject(new Error('RedisInvalidationBus: no cluster master is connected'))
+      publisher = node.client as unknown as PublisherClient
+    }
+    const sent = publisher.publish(this.channel, JSON.stringify(wire))
     return this.sweeper.bound(sent).then(() => undefined)
   }
 
@@ -100,17 +116,26 @@ export class RedisInvalidationBus implements InvalidationBus {
   }
 
   private async start(): Promise<void> {
-    const sub = this.client.duplicate() as SubscriberClient
+    const cluster = isCluster(this.client)
+    // A cluster duplicate need not connect to every master: it only holds the pub/sub connection.
+    const sub = (cluster ? this.client.duplicate({ minimizeConnections: true }) : this.client.duplicate()) as SubscriberClient
     this.subscriber = sub
-    sub.on('error', (error: unknown) => this.errors.report(error, 'subscriber connection'))
-    sub.on('ready', () => {
-      // Anything published while we were away was missed: drop L1 rather than trust it.
+    const onError = (error: unknown) => this.errors.report(error, 'subscriber connection')
+    // Anything published while we were away was missed: drop L1 rather than trust it.
+    const onReady = () => {
       if (this.connectedOnce) this.deliver({ clear: true })
-      this.connectedOnce = true
-    })
+    }
+    sub.on('error', onError)
+    if (cluster) {
+      sub.on('node-error', onError)
+      sub.on('node-ready', onReady) // its pub/sub connection came back, or moved to another node
+    } else {
+      sub.on('ready', onReady)
+    }
     try {
       await sub.connect()
       await sub.subscribe(this.channel, (raw) => this.receive(raw))
+      this.connectedOnce = true
     } catch (error) {
       this.errors.report(error, 'subscribe')
     }

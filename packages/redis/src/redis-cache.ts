@@ -18,10 +18,11 @@ import {
 } from '@acache/core'
 import { ErrorReply, RESP_TYPES } from 'redis'
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js'
-import { DeadlineSweeper } from './deadline-sweeper.js'
+import { ClusterRouter } from './cluster-router.js'
+import { DeadlineSweeper, type DeadlineTicket } from './deadline-sweeper.js'
 import { CircuitOpenError, RedisUnavailableError } from './errors.js'
 import { DEDUPE_SET, RELEASE_LOCK, RENEW_LOCK } from './lua-scripts.js'
-import { isCluster, type RedisClientLike, type RedisCommands } from './redis-client.js'
+import { isCluster, type ClusterNodeLike, type RedisClientLike, type RedisClusterLike, type RedisCommands } from './redis-client.js'
 
 /** Options of {@link RedisCache}; the shared ones (`onError`, `metrics`, `logger`, `serializer`, `name`) come from `RemoteStoreOptions`. */
 export interface RedisCacheOptions extends RemoteStoreOptions {
@@ -87,6 +88,9 @@ const globEscape = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&')
  *   (a failed read is a miss, a failed write is skipped) unless `onError: 'raise'`;
  * - `setIfNotExists` is atomic (`SET NX PX`), `getMany` is one `MGET`, `setMany` one pipeline,
  *   `clear()` removes only keys under the prefix (`SCAN` + `UNLINK`);
+ * - on a cluster (`createCluster()`), multi-key operations are split by hash slot (one `MGET` per
+ *   slot, pipelined per node), `clear()` scans every master, and the breaker and the "not
+ *   connected" refusal apply per master, so a failing shard does not switch off the others;
  * - `tryLock` gives `cache(ttl, { lock: true })` a distributed lock (single flight across processes).
  *
  * The store attaches an `error` listener to the client (a reconnecting node-redis client without one
@@ -113,7 +117,9 @@ export class RedisCache implements CacheStorage, LockingStorage {
   /** The store's error policy (how failures are reported and whether they reach the caller). */
   readonly errors: StoreErrorPolicy
   private readonly cmd: RedisCommands
+  /** The breaker of a single client (a cluster has one per master, in the router). */
   private readonly breaker: CircuitBreaker | undefined
+  private readonly router: ClusterRouter | undefined
   private readonly sweeper: DeadlineSweeper | undefined
   private readonly locks = new Set<RedisLock>()
   private closed = false
@@ -138,31 +144,39 @@ export class RedisCache implements CacheStorage, LockingStorage {
       metrics: options.metrics,
       logger: options.logger,
     })
+    let breakerOptions: CircuitBreakerOptions | undefined
     if (breaker !== false) {
       if (breaker === null || typeof breaker !== 'object') {
         throw new TypeError('RedisCache: option "breaker" must be { failures?, cooldown? } or false')
       }
       checkOptionKeys('RedisCache breaker', breaker, ['failures', 'cooldown'])
-      const breakerOptions: CircuitBreakerOptions = { failures: breaker.failures }
+      breakerOptions = { failures: breaker.failures }
       if (breaker.cooldown !== undefined) breakerOptions.cooldown = parseDuration(breaker.cooldown, 'breaker.cooldown')
-      this.breaker = new CircuitBreaker(breakerOptions)
+      new CircuitBreaker(breakerOptions) // validates the options now, for a cluster too
     }
+    if (isCluster(client)) this.router = new ClusterRouter(client, breakerOptions)
+    else if (breakerOptions !== undefined) this.breaker = new CircuitBreaker(breakerOptions)
     if (this.timeoutMs > 0) {
       this.sweeper = new DeadlineSweeper(this.timeoutMs, (ms) => new TimeoutError(`${this.errors.name}: Redis did not answer within ${ms} ms`))
     }
     // Our own deadline replaces node-redis's per-command timeout (an AbortSignal.timeout per
     // command, which costs several times the command at pipelined rates and cannot end a command
     // already written to a hung socket anyway).
-    this.cmd = client.withCommandOptions(
-      this.timeoutMs > 0 ? { typeMapping: BUFFER_REPLIES, timeout: 0 } : { typeMapping: BUFFER_REPLIES },
-    ) as RedisCommands
+    this.cmd = client.withCommandOptions(this.commandOptions()) as RedisCommands
     client.on('error', this.onClientError)
-    client.on('ready', this.onClientReady)
+    // A cluster client emits `error` for topology discovery only; its nodes' connections report
+    // through `node-error` / `node-ready`.
+    if (this.router !== undefined) {
+      client.on('node-error', this.onClientError)
+      client.on('node-ready', this.onClientReady)
+    } else {
+      client.on('ready', this.onClientReady)
+    }
   }
 
-  /** The circuit breaker's state (`'closed'` when it is turned off). */
+  /** The circuit breaker's state (`'closed'` when it is turned off); on a cluster, the worst of the masters' breakers. */
   get circuitState(): CircuitState {
-    return this.breaker?.state ?? 'closed'
+    return this.router?.state ?? this.breaker?.state ?? 'closed'
   }
 
   private readonly onClientError = (error: unknown): void => {
@@ -172,15 +186,24 @@ export class RedisCache implements CacheStorage, LockingStorage {
   // A reconnected client is worth probing now rather than at the end of the cool-down.
   private readonly onClientReady = (): void => {
     this.breaker?.probeNow()
+    this.router?.probeNow()
   }
 
   /**
    * Sends one operation to Redis and settles with `onReply(reply)` or `onError(error)` — one promise
    * per operation (every extra `.then` layer shows at pipelined rates). Refused at once when the
    * client is not connected or the breaker is open; bounded by the deadline; counted by the breaker.
+   * On a cluster, `node` is the master the operation goes to ({@link nodeOf}; `null` when no master
+   * serves the key): its connection and its breaker are the ones that count.
    */
-  private run<T, R>(operation: (cmd: RedisCommands) => Promise<T>, onReply: (reply: T) => R, onError: (error: unknown) => R): Promise<R> {
-    const refusal = this.refusal()
+  private run<T, R>(
+    operation: (cmd: RedisCommands) => Promise<T>,
+    onReply: (reply: T) => R,
+    onError: (error: unknown) => R,
+    node?: ClusterNodeLike | null,
+  ): Promise<R> {
+    const breaker = node === undefined || node === null ? this.breaker : this.router!.breakerOf(node.address)
+    const refusal = this.refusal(node, breaker)
     if (refusal !== undefined) {
       try {
         return Promise.resolve(onError(refusal))
@@ -188,12 +211,14 @@ export class RedisCache implements CacheStorage, LockingStorage {
         return Promise.reject(error)
       }
     }
-    const breaker = this.breaker
+    const sweeper = this.sweeper
     return new Promise<R>((resolve, reject) => {
       let done = false
+      let ticket: DeadlineTicket | undefined
       const fail = (error: unknown): void => {
         if (done) return
         done = true
+        if (ticket !== undefined) sweeper!.untrack(ticket)
         if (breaker !== undefined) {
           if (isAvailabilityError(error)) breaker.failure()
           else breaker.success()
@@ -214,6 +239,7 @@ export class RedisCache implements CacheStorage, LockingStorage {
       reply.then((value) => {
         if (done) return
         done = true
+        if (ticket !== undefined) sweeper!.untrack(ticket)
         breaker?.success()
         try {
           resolve(onReply(value))
@@ -221,22 +247,32 @@ export class RedisCache implements CacheStorage, LockingStorage {
           reject(error)
         }
       }, fail)
-      this.sweeper?.track(fail)
+      if (sweeper !== undefined) ticket = sweeper.track(fail)
     })
   }
 
-  private send<T>(operation: (cmd: RedisCommands) => Promise<T>): Promise<T> {
-    return this.run(operation, identity, rethrow)
+  private send<T>(operation: (cmd: RedisCommands) => Promise<T>, node?: ClusterNodeLike | null): Promise<T> {
+    return this.run(operation, identity, rethrow, node)
+  }
+
+  /** On a cluster, the master serving the full key `k` (`null` if none); `undefined` on a single client. */
+  private nodeOf(k: string | Uint8Array): ClusterNodeLike | null | undefined {
+    return this.router?.masterOf(k)
   }
 
   /** Why Redis cannot be asked right now, if it cannot. */
-  private refusal(): Error | undefined {
+  private refusal(node: ClusterNodeLike | null | undefined, breaker: CircuitBreaker | undefined): Error | undefined {
     if (this.closed) return new RedisUnavailableError(`${this.errors.name} is closed`)
     // Commands issued while disconnected would wait in node-redis's offline queue and run later,
     // after their caller was told they failed: refuse them instead.
     if (!this.client.isReady) return new RedisUnavailableError(`${this.errors.name}: the Redis client is not connected`)
-    if (this.breaker !== undefined && !this.breaker.allow()) {
-      return new CircuitOpenError(`${this.errors.name}: circuit open after repeated failures; skipping Redis`)
+    if (node === null) return new RedisUnavailableError(`${this.errors.name}: no cluster master serves this key's hash slot`)
+    if (node !== undefined && ClusterRouter.reconnecting(node)) {
+      return new RedisUnavailableError(`${this.errors.name}: the connection to cluster node ${node.address} is down`)
+    }
+    if (breaker !== undefined && !breaker.allow()) {
+      const where = node === undefined ? '' : ` (cluster node ${node.address})`
+      return new CircuitOpenError(`${this.errors.name}: circuit open after repeated failures${where}; skipping Redis`)
     }
     return undefined
   }
@@ -270,6 +306,7 @@ export class RedisCache implements CacheStorage, LockingStorage {
       (c) => c.get(k),
       (bytes) => this.decode(key, bytes),
       (error) => this.errors.fail(error, 'getEntry', key, undefined),
+      this.nodeOf(k),
     )
   }
 
@@ -279,37 +316,62 @@ export class RedisCache implements CacheStorage, LockingStorage {
       (c) => c.get(k),
       (bytes) => this.decode(key, bytes)?.value,
       (error) => this.errors.fail(error, 'get', key, undefined),
+      this.nodeOf(k),
     )
   }
 
   exists(key: string): Promise<boolean> {
     const k = this.prefix + key
-    return this.run((c) => c.exists(k),
+    return this.run(
+      (c) => c.exists(k),
       (n) => n > 0,
       (error: unknown) => this.errors.fail(error, 'exists', key, false),
+      this.nodeOf(k),
     )
   }
 
-  /** One `MGET` (per-key `GET`s on a cluster, where keys may live in different slots). */
+  /**
+   * One `MGET`. On a cluster: one `MGET` per hash slot (a `GET` for a slot with one key), sent
+   * together so node-redis pipelines them per node; a master that fails costs only its own keys
+   * (misses, reported) — the others are still returned.
+   */
   getMany(keys: string[]): Promise<Map<string, unknown>> {
     if (!Array.isArray(keys)) return Promise.reject(new TypeError(`${this.errors.name}.getMany: keys must be an array of strings`))
     const wanted = [...new Set(keys)]
     if (wanted.length === 0) return Promise.resolve(new Map())
     const prefixed = wanted.map((k) => this.prefix + k)
-    const fetch = isCluster(this.client)
-      ? (c: RedisCommands) => Promise.all(prefixed.map((k) => c.get(k)))
-      : (c: RedisCommands) => c.mGet(prefixed)
-    return this.run(fetch,
-      (replies) => {
-        const out = new Map<string, unknown>()
-        for (let i = 0; i < wanted.length; i++) {
-          const entry = this.decode(wanted[i], replies[i])
-          if (entry !== undefined) out.set(wanted[i], entry.value)
-        }
-        return out
-      },
-      (error: unknown) => this.errors.fail(error, 'getMany', wanted.join(' ').slice(0, 200), new Map<string, unknown>()),
-    )
+    const out = new Map<string, unknown>()
+    const collect = (indices: number[], replies: Array<Buffer | null>): void => {
+      for (let j = 0; j < indices.length; j++) {
+        const key = wanted[indices[j]]
+        const entry = this.decode(key, replies[j])
+        if (entry !== undefined) out.set(key, entry.value)
+      }
+    }
+    const label = (indices: number[]) => indices.map((i) => wanted[i]).join(' ').slice(0, 200)
+    if (this.router === undefined) {
+      const all = wanted.map((_, i) => i)
+      return this.run(
+        (c) => c.mGet(prefixed),
+        (replies) => (collect(all, replies), out),
+        (error: unknown) => this.errors.fail(error, 'getMany', label(all), new Map<string, unknown>()),
+      )
+    }
+    const perNode: Array<Promise<unknown>> = []
+    for (const [node, bySlot] of this.router.group(prefixed)) {
+      const slotGroups = [...bySlot.values()]
+      perNode.push(
+        this.run(
+          (c) => Promise.all(slotGroups.map((indices) => (indices.length === 1 ? c.get(prefixed[indices[0]]).then((b) => [b]) : c.mGet(indices.map((i) => prefixed[i]))))),
+          (replies) => {
+            for (let g = 0; g < slotGroups.length; g++) collect(slotGroups[g], replies[g])
+          },
+          (error: unknown) => this.errors.fail(error, 'getMany', label(slotGroups.flat()), undefined),
+          node,
+        ),
+      )
+    }
+    return Promise.all(perNode).then(() => out)
   }
 
   // ---------------------------------------------------------------- writes
@@ -353,9 +415,11 @@ export class RedisCache implements CacheStorage, LockingStorage {
     const send = this.dedupeWrites
       ? (c: RedisCommands) => c.eval(DEDUPE_SET, { keys: [k], arguments: [bytes, ttl > 0 ? String(toMs(ttl)) : '0'] })
       : (c: RedisCommands) => c.set(k, bytes, ttl > 0 ? { PX: toMs(ttl) } : undefined)
-    return this.run(send,
+    return this.run(
+      send,
       () => undefined,
       (error: unknown) => this.errors.fail(error, operation, key, undefined),
+      this.nodeOf(k),
     )
   }
 
@@ -385,13 +449,18 @@ export class RedisCache implements CacheStorage, LockingStorage {
     }
     const k = this.prefix + key
     const options = ttl > 0 ? { NX: true, PX: toMs(ttl) } : { NX: true }
-    return this.run((c) => c.set(k, bytes, options),
+    return this.run(
+      (c) => c.set(k, bytes, options),
       (reply) => reply !== null && reply !== undefined,
       (error: unknown) => this.errors.fail(error, 'setIfNotExists', key, false),
+      this.nodeOf(k),
     )
   }
 
-  /** One pipeline (per-key `SET`s, auto-pipelined per node, on a cluster). */
+  /**
+   * One pipeline. On a cluster: per-key `SET`s sent together (node-redis pipelines them per node);
+   * a master that fails costs only its own keys (not written, reported).
+   */
   setMany(items: Map<string, unknown> | Record<string, unknown>, ttl: number): Promise<void> {
     let pairs: Array<[string, unknown]>
     try {
@@ -417,36 +486,60 @@ export class RedisCache implements CacheStorage, LockingStorage {
     }
     const px = ttl > 0 ? toMs(ttl) : 0
     const options = px > 0 ? { PX: px } : undefined
-    const label = pairs.map(([k]) => k).join(' ').slice(0, 200)
-    const send = (c: RedisCommands): Promise<unknown> => {
-      if (isCluster(this.client)) {
-        return Promise.all(encoded.map(([k, b]) => (this.dedupeWrites ? c.eval(DEDUPE_SET, { keys: [k], arguments: [b, String(px)] }) : c.set(k, b, options))))
+    const label = (indices: number[]) => indices.map((i) => pairs[i][0]).join(' ').slice(0, 200)
+    if (this.router === undefined) {
+      const send = (c: RedisCommands): Promise<unknown> => {
+        const pipeline = c.multi()
+        for (const [k, b] of encoded) {
+          if (this.dedupeWrites) pipeline.eval(DEDUPE_SET, { keys: [k], arguments: [b, String(px)] })
+          else pipeline.set(k, b, options)
+        }
+        return pipeline.execAsPipeline()
       }
-      const pipeline = c.multi()
-      for (const [k, b] of encoded) {
-        if (this.dedupeWrites) pipeline.eval(DEDUPE_SET, { keys: [k], arguments: [b, String(px)] })
-        else pipeline.set(k, b, options)
-      }
-      return pipeline.execAsPipeline()
+      return this.run(
+        send,
+        () => undefined,
+        (error: unknown) => this.errors.fail(error, 'setMany', label(pairs.map((_, i) => i)), undefined),
+      )
     }
-    return this.run(send,
-      () => undefined,
-      (error: unknown) => this.errors.fail(error, 'setMany', label, undefined),
-    )
+    const perNode: Array<Promise<void>> = []
+    for (const [node, bySlot] of this.router.group(encoded.map(([k]) => k))) {
+      const indices = [...bySlot.values()].flat()
+      const send = (c: RedisCommands): Promise<unknown> =>
+        Promise.all(
+          indices.map((i) => {
+            const [k, b] = encoded[i]
+            return this.dedupeWrites ? c.eval(DEDUPE_SET, { keys: [k], arguments: [b, String(px)] }) : c.set(k, b, options)
+          }),
+        )
+      perNode.push(
+        this.run(
+          send,
+          () => undefined,
+          (error: unknown) => this.errors.fail(error, 'setMany', label(indices), undefined),
+          node,
+        ),
+      )
+    }
+    return Promise.all(perNode).then(() => undefined)
   }
 
   delete(key: string): Promise<void> {
     const k = this.prefix + key
-    return this.run((c) => c.unlink(k),
+    return this.run(
+      (c) => c.unlink(k),
       () => undefined,
       (error: unknown) => this.errors.fail(error, 'delete', key, undefined),
+      this.nodeOf(k),
     )
   }
 
   /**
-   * Removes the keys under the prefix (`SCAN MATCH prefix*` + `UNLINK`, on every master of a
-   * cluster), lock keys included. With an empty prefix it refuses (a usage error, reported through
-   * `onError`) unless `{ flushDatabase: true }` is passed, which empties the database (`FLUSHDB`).
+   * Removes the keys under the prefix (`SCAN MATCH prefix*` + `UNLINK`), lock keys included. On a
+   * cluster, every master is scanned and each page is unlinked one hash slot at a time; a master
+   * that fails is reported after the others were cleared. With an empty prefix it refuses (a usage
+   * error, reported through `onError`) unless `{ flushDatabase: true }` is passed, which empties
+   * the database (`FLUSHDB`, on every master of a cluster).
    *
    * @example
    * ```ts
@@ -462,31 +555,60 @@ export class RedisCache implements CacheStorage, LockingStorage {
       )
       return this.failed(error, 'clear', undefined)
     }
-    try {
-      for (const node of await this.nodes()) {
-        if (this.prefix === '') {
-          await this.send(() => node.flushDb())
-          continue
-        }
-        const match = globEscape(this.prefix) + '*'
-        let cursor = '0'
-        do {
-          const page = await this.send(() => node.scan(cursor, { MATCH: match, COUNT: SCAN_COUNT }))
-          cursor = String(page.cursor)
-          if (page.keys.length > 0) await this.send(() => node.unlink(page.keys))
-        } while (cursor !== '0')
+    if (this.router === undefined) {
+      try {
+        await this.clearNode(this.cmd, undefined)
+      } catch (error) {
+        return this.failed(error, 'clear', undefined)
       }
-    } catch (error) {
-      return this.failed(error, 'clear', undefined)
+      return
     }
+    const cluster = this.client as RedisClusterLike
+    let firstError: unknown
+    for (const master of [...cluster.masters]) {
+      try {
+        if (ClusterRouter.reconnecting(master)) {
+          throw new RedisUnavailableError(`${this.errors.name}: the connection to cluster node ${master.address} is down`)
+        }
+        const view = (await cluster.nodeClient(master)).withCommandOptions(this.commandOptions()) as RedisCommands
+        await this.clearNode(view, master)
+      } catch (error) {
+        firstError ??= error
+      }
+    }
+    if (firstError !== undefined) return this.failed(firstError, 'clear', undefined)
   }
 
-  /** The clients to scan: the client itself, or each master of a cluster. */
-  private async nodes(): Promise<RedisCommands[]> {
-    const client = this.client
-    if (!isCluster(client)) return [this.cmd]
-    const nodes = await Promise.all(client.masters.map((m) => client.nodeClient(m)))
-    return nodes.map((n) => n.withCommandOptions({ typeMapping: BUFFER_REPLIES }) as RedisCommands)
+  /** Clears one server: `node` is the client (a cluster master's own connection) and, on a cluster, its slot-map node. */
+  private async clearNode(node: RedisCommands, master: ClusterNodeLike | undefined): Promise<void> {
+    if (this.prefix === '') {
+      await this.send(() => node.flushDb(), master)
+      return
+    }
+    const match = globEscape(this.prefix) + '*'
+    let cursor = '0'
+    do {
+      const page = await this.send(() => node.scan(cursor, { MATCH: match, COUNT: SCAN_COUNT }), master)
+      cursor = String(page.cursor)
+      if (page.keys.length === 0) continue
+      if (this.router === undefined) {
+        await this.send(() => node.unlink(page.keys))
+        continue
+      }
+      // A page holds keys of many slots; a multi-key UNLINK must stay within one. Through the
+      // cluster client, so a slot that moved meanwhile follows its MOVED redirect.
+      const groups = this.router.group(page.keys)
+      const unlinks: Array<Promise<number>> = []
+      for (const [owner, bySlot] of groups) {
+        for (const indices of bySlot.values()) unlinks.push(this.send((c) => c.unlink(indices.map((i) => page.keys[i])), owner))
+      }
+      await Promise.all(unlinks)
+    } while (cursor !== '0')
+  }
+
+  /** The command options of the store's connection view(s). */
+  private commandOptions(): object {
+    return this.timeoutMs > 0 ? { typeMapping: BUFFER_REPLIES, timeout: 0 } : { typeMapping: BUFFER_REPLIES }
   }
 
   // ---------------------------------------------------------------- distributed lock
@@ -516,7 +638,7 @@ export class RedisCache implements CacheStorage, LockingStorage {
     const k = this.lockKey(key)
     const token = randomUUID()
     const ms = toMs(timeout)
-    return this.send((c) => c.set(k, Buffer.from(token), { NX: true, PX: ms })).then((reply) => {
+    return this.send((c) => c.set(k, Buffer.from(token), { NX: true, PX: ms }), this.nodeOf(k)).then((reply) => {
       if (reply === null || reply === undefined) return null
       const lock = new RedisLock(this, key, k, token, ms)
       this.locks.add(lock)
@@ -526,13 +648,13 @@ export class RedisCache implements CacheStorage, LockingStorage {
 
   /** @internal Renews a lock; resolves to whether it is still ours. */
   renewLock(lockKey: string, token: string, ms: number): Promise<boolean> {
-    return this.send((c) => c.eval(RENEW_LOCK, { keys: [lockKey], arguments: [token, String(ms)] })).then((n) => Number(n) === 1)
+    return this.send((c) => c.eval(RENEW_LOCK, { keys: [lockKey], arguments: [token, String(ms)] }), this.nodeOf(lockKey)).then((n) => Number(n) === 1)
   }
 
   /** @internal */
   releaseLock(lock: RedisLock, lockKey: string, token: string): Promise<void> {
     this.locks.delete(lock)
-    return this.send((c) => c.eval(RELEASE_LOCK, { keys: [lockKey], arguments: [token] })).then(() => undefined)
+    return this.send((c) => c.eval(RELEASE_LOCK, { keys: [lockKey], arguments: [token] }), this.nodeOf(lockKey)).then(() => undefined)
   }
 
   /**
@@ -554,6 +676,8 @@ export class RedisCache implements CacheStorage, LockingStorage {
     this.sweeper?.stop()
     this.client.removeListener('error', this.onClientError)
     this.client.removeListener('ready', this.onClientReady)
+    this.client.removeListener('node-error', this.onClientError)
+    this.client.removeListener('node-ready', this.onClientReady)
   }
 }
 

@@ -33,13 +33,28 @@ export interface RedisPipeline {
   execAsPipeline(): Promise<unknown[]>
 }
 
-/** @internal A cluster client: multi-key commands must not assume one hash slot. */
-export interface RedisClusterLike {
-  readonly masters: unknown[]
-  nodeClient(node: unknown): Promise<RedisClientLike>
+/** @internal A node of a cluster client's slot map (`cluster.masters[i]`, `cluster.slots[slot].master`). */
+export interface ClusterNodeLike {
+  /** `host:port` */
+  readonly address: string
+  readonly client?: { readonly isReady: boolean }
+  readonly connectPromise?: Promise<unknown>
+}
+
+/** @internal A cluster client (`createCluster()`): multi-key commands must not assume one hash slot. */
+export interface RedisClusterLike extends RedisClientLike {
+  readonly masters: ClusterNodeLike[]
+  readonly slots: ReadonlyArray<{ master: ClusterNodeLike } | undefined>
+  nodeClient(node: ClusterNodeLike): Promise<RedisClientLike>
 }
 
 /** @internal */
 export function isCluster(client: unknown): client is RedisClusterLike {
-  return typeof client === 'object' && client !== null && 'masters' in client && typeof (client as RedisClusterLike).nodeClient === 'function'
+  return (
+    typeof client === 'object' &&
+    client !== null &&
+    'masters' in client &&
+    'slots' in client &&
+    typeof (client as RedisClusterLike).nodeClient === 'function'
+  )
 }

@@ -2,54 +2,15 @@
  * Several real processes (test/fixtures/worker.mjs, running the built dist) against one
  * redis-server: the distributed lock and the invalidation bus. Needs `pnpm build` first.
  */
-import { fork, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
 import { LOCK_NAMESPACE } from '../src/index.js'
 import { connect, sleep, type TestClient } from './support/clients.js'
 import { RedisServer } from './support/redis-server.js'
+import { spawnWorkers as spawn, type Worker } from './support/workers.js'
 
 let server: RedisServer
 let raw: TestClient
 const workers: Worker[] = []
-
-class Worker {
-  private seq = 0
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
-  readonly ready: Promise<void>
-  constructor(readonly proc: ChildProcess) {
-    this.ready = new Promise((resolve, reject) => {
-      proc.once('exit', (code) => reject(new Error(`worker exited early (${code})`)))
-      proc.on('message', (m: { ready?: true; id: number; ok: boolean; value?: unknown; error?: string }) => {
-        if (m.ready) return resolve()
-        const p = this.pending.get(m.id)
-        this.pending.delete(m.id)
-        if (m.ok) p?.resolve(m.value)
-        else p?.reject(new Error(m.error))
-      })
-    })
-  }
-  call<T = unknown>(cmd: string, args?: object): Promise<T> {
-    const id = ++this.seq
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
-      this.proc.send({ id, cmd, args })
-    })
-  }
-}
-
-async function spawnWorkers(count: number, prefix: string): Promise<Worker[]> {
-  const made = Array.from({ length: count }, () => {
-    const proc = fork(join(__dirname, 'fixtures', 'worker.mjs'), [], {
-      env: { ...process.env, REDIS_URL: server.url, PREFIX: prefix },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    })
-    const w = new Worker(proc)
-    workers.push(w)
-    return w
-  })
-  await Promise.all(made.map((w) => w.ready))
-  return made
-}
+const spawnWorkers = (count: number, prefix: string) => spawn(count, { REDIS_URL: server.url, PREFIX: prefix }, workers)
 
 beforeAll(async () => {
   server = await RedisServer.start()
@@ -57,13 +18,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const w of workers) {
-    if (w.proc.exitCode === null) {
-      const exited = new Promise((r) => w.proc.once('exit', r))
-      await w.call('exit').catch(() => w.proc.kill('SIGKILL'))
-      await exited
-    }
-  }
+  for (const w of workers) await w.stop()
   await raw?.close()
   await server?.stop()
 })
