@@ -13,8 +13,10 @@ export interface DeadlineTicket {
  * operations are put into the current *bucket*; one coarse interval (running only while something
  * is pending, `unref`ed) closes the bucket every `granularity` ms and rejects every operation of the
  * buckets older than the deadline. Rejecting an already settled promise is a no-op, so settled
- * operations need no bookkeeping — though {@link untrack} lets them be collected at once. An
- * operation fails after `timeout` to `timeout + granularity` ms.
+ * operations need no bookkeeping — though {@link untrack} lets them be collected at once. A
+ * bucket's deadline counts from when it *opened*, and a bucket expires at the last tick that is
+ * not more than half a tick before its deadline, so the deadline is an upper bound: an operation
+ * fails after `timeout − 1.5 × granularity` to `timeout` ms (plus the timer's own lateness).
  *
  * @example
  * ```ts
@@ -27,6 +29,8 @@ export class DeadlineSweeper {
   /** Tick length in ms. */
   readonly granularity: number
   private current: Array<((error: Error) => void) | undefined> = []
+  /** When `current` opened: its operations started at or after this time. */
+  private currentOpenedAt = 0
   private readonly expiring: Array<{ deadline: number; rejects: Array<((error: Error) => void) | undefined> }> = []
   private timer: ReturnType<typeof setInterval> | undefined
 
@@ -94,6 +98,7 @@ export class DeadlineSweeper {
   }
 
   private start(): void {
+    this.currentOpenedAt = performance.now()
     this.timer = setInterval(() => this.sweep(), this.granularity)
     this.timer.unref()
   }
@@ -101,12 +106,17 @@ export class DeadlineSweeper {
   private sweep(): void {
     const now = performance.now()
     if (this.current.length > 0) {
-      // Everything in `current` started at most one tick ago: it is due `timeout` ms from now.
-      this.expiring.push({ deadline: now + this.timeout, rejects: this.current })
+      // Everything in `current` started at or after it opened: counting from then keeps the
+      // deadline an upper bound (operations may fail up to one tick early, never late).
+      this.expiring.push({ deadline: this.currentOpenedAt + this.timeout, rejects: this.current })
       this.current = []
     }
+    this.currentOpenedAt = now
     let error: Error | undefined
-    while (this.expiring.length > 0 && this.expiring[0].deadline <= now) {
+    // Half a tick of slack: timers can run a little before their due time as performance.now()
+    // sees it, and waiting for the next tick would then overrun the deadline by a whole tick.
+    const due = now + this.granularity / 2
+    while (this.expiring.length > 0 && this.expiring[0].deadline <= due) {
       error ??= this.makeError(this.timeout)
       for (const reject of this.expiring.shift()!.rejects) reject?.(error)
     }

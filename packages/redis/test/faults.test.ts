@@ -126,8 +126,8 @@ test('SIGSTOP for 3 s mid-load: every call completes within the deadline + loade
   const max = Math.max(...duringPause.map(([, ms]) => ms))
   console.log(`SIGSTOP: ${duringPause.length} calls around the pause, max latency ${Math.round(max)} ms; recovered ${Math.round(recovered)} ms after SIGCONT`)
   expect(duringPause.length).toBeGreaterThan(100) // the callers kept being served while Redis hung
-  // deadline (500) + sweep granularity (50) + loader (20) + a margin for a loaded machine
-  expect(max).toBeLessThan(500 + 50 + LOADER_MS + 250)
+  // the deadline (an upper bound) + loader (20) + a margin for timer lateness on a loaded machine
+  expect(max).toBeLessThan(500 + LOADER_MS + 250)
   expect(run.state.errors).toEqual([])
   expect(recovered).toBeGreaterThanOrEqual(0)
   expect(recovered).toBeLessThan(6000)
