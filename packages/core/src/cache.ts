@@ -10,7 +10,7 @@ import {
   type Logger,
 } from './error-reporting.js'
 import { DEAD, LOAD, REFRESH, BACKGROUND, STALE, entryState, freshUntilOf, mayRetryRefresh, physicalTtl, staleIfErrorServes, type LoadKind } from './freshness.js'
-import { InMemCache, MemRecord } from './in-mem-cache.js'
+import { InMemCache, PENDING, recordEntry, recordFreshUntil, type MemRecord } from './in-mem-cache.js'
 import { compileKey, type KeyBuilder } from './key-template.js'
 import { checkMetricsOption, NULL_METRICS } from './metrics.js'
 import { resolveStore } from './store-resolution.js'
@@ -137,7 +137,10 @@ class CacheEngine {
   readonly metrics: MetricsCollector | undefined
   /** True once the function is known to return promises: hits then return (cached) promises too. */
   asyncMode: boolean
-  /** In-flight loads per key: concurrent misses, dead reloads and refreshes share one. */
+  /**
+   * In-flight loads per key: concurrent misses, dead reloads and refreshes share one. A miss on an
+   * `InMemCache` keeps its load in the store instead, as a placeholder record (see {@link holdFlight}).
+   */
   readonly inflight = new Map<string, Promise<unknown>>()
   private writes = 0
   /** Bumped by invalidate/clear: loads started before them do not write. */
@@ -180,7 +183,7 @@ class CacheEngine {
     } catch (error) {
       return this.failCall(error)
     }
-    if (this.mem !== undefined) return this.decide(thisArg, args, key, this.mem.record(key, clockNow()), false)
+    if (this.mem !== undefined) return this.decide(thisArg, args, key, this.mem.slot(key, clockNow()), false)
     const got = this.store.getEntry(key)
     if (isThenable(got)) {
       return (got as Promise<CacheEntry | undefined>).then((entry) => this.decide(thisArg, args, key, entry, true))
@@ -188,26 +191,49 @@ class CacheEngine {
     return this.decide(thisArg, args, key, got, false)
   }
 
-  /** What to return for an entry read from the store (or its absence). */
-  decide(thisArg: unknown, args: unknown[], key: string, entry: CacheEntry | MemRecord | undefined, settled: boolean): unknown {
-    if (entry !== undefined) {
+  /**
+   * What to return for what the store holds for `key`: on an `InMemCache` its record itself (or a
+   * placeholder of a load under way), on other stores a `CacheEntry` copy, or nothing.
+   */
+  decide(thisArg: unknown, args: unknown[], key: string, found: CacheEntry | MemRecord | undefined, settled: boolean): unknown {
+    let freshUntil = 0
+    if (found !== undefined) {
+      if (this.mem !== undefined) {
+        const rec = found as MemRecord
+        if (rec.ttl === PENDING) {
+          // A miss of ours is loading this key: join it. (Another function's load on a shared store is no entry for us.)
+          if (rec.value === this) {
+            this.metrics?.recordMiss(this.name)
+            return rec.promise
+          }
+          found = undefined
+        } else freshUntil = recordFreshUntil(rec)
+      } else freshUntil = (found as CacheEntry).freshUntil
+    }
+    if (found !== undefined) {
       const now = clockNow()
-      const state = entryState(entry.freshUntil, now, this.stale)
+      const state = entryState(freshUntil, now, this.stale)
       if (state !== DEAD) {
         this.metrics?.recordHit(this.name, state === STALE)
-        if (this.ahead !== undefined) this.ahead.touch(key, thisArg, args, now, entry.createdAt)
-        if (state === STALE) this.refreshInBackground(thisArg, args, key, now, entry)
-        return settled ? entry.value : this.hitValue(entry)
+        if (this.ahead !== undefined) this.ahead.touch(key, thisArg, args, now, found.createdAt)
+        if (state === STALE) this.refreshInBackground(thisArg, args, key, now, found)
+        return settled ? found.value : this.hitValue(found)
       }
       if (this.ahead !== undefined && this.ahead.keeps(key)) {
         // Refresh-ahead serves the last good value of a key it keeps refreshing (a refresh is slow or failing).
         this.metrics?.recordHit(this.name, true)
-        this.ahead.touch(key, thisArg, args, now, entry.createdAt)
-        return settled ? entry.value : this.hitValue(entry)
+        this.ahead.touch(key, thisArg, args, now, found.createdAt)
+        return settled ? found.value : this.hitValue(found)
       }
     }
     this.metrics?.recordMiss(this.name)
-    return this.load(thisArg, args, key, entry)
+    // Only loads with features look at the dead entry they replace.
+    return this.load(thisArg, args, key, found === undefined || this.features === undefined ? undefined : this.entryOf(found))
+  }
+
+  /** A `CacheEntry` for what the store handed out (an in-memory record is copied). */
+  private entryOf(found: CacheEntry | MemRecord): CacheEntry {
+    return this.mem !== undefined ? recordEntry(found as MemRecord) : (found as CacheEntry)
   }
 
   /** A key that cannot be built: an async function rejects (it never throws synchronously); a sync one throws. */
@@ -216,23 +242,42 @@ class CacheEngine {
     throw error
   }
 
-  hitValue(entry: CacheEntry | MemRecord): unknown {
-    if (!this.asyncMode) return entry.value
-    if (entry instanceof MemRecord) return (entry.promise ??= Promise.resolve(entry.value))
-    return Promise.resolve(entry.value)
+  hitValue(found: CacheEntry | MemRecord): unknown {
+    if (!this.asyncMode) return found.value
+    if (this.mem !== undefined) {
+      const rec = found as MemRecord
+      return (rec.promise ??= Promise.resolve(rec.value))
+    }
+    return Promise.resolve(found.value)
   }
 
   /** Load through the single flight of `key`, joining one already running. */
-  load(thisArg: unknown, args: unknown[], key: string, last?: CacheEntry | MemRecord): unknown {
-    if (this.asyncMode) {
+  load(thisArg: unknown, args: unknown[], key: string, last?: CacheEntry): unknown {
+    if (this.asyncMode && this.inflight.size !== 0) {
       const pending = this.inflight.get(key)
       if (pending !== undefined) return this.features?.lock === undefined ? pending : this.join(pending, thisArg, args, key, last)
     }
     return this.startLoad(thisArg, args, key, last)
   }
 
+  /**
+   * The first miss of `key` on a plain engine (no features) over an `InMemCache`, called with one
+   * argument and no load of `key` under way: `startLoad` without the arguments array.
+   */
+  missOne(thisArg: unknown, a0: unknown, key: string): unknown {
+    const t0 = this.metrics === undefined ? 0 : performance.now()
+    let result: unknown
+    try {
+      result = this.fn.call(thisArg, a0)
+    } catch (error) {
+      this.metrics?.recordError(this.name, 'load', errorTypeOf(error))
+      throw error
+    }
+    return this.loaded(key, result, t0, LOAD)
+  }
+
   /** `last`: the dead entry the load replaces, if the store still had it. */
-  private startLoad(thisArg: unknown, args: unknown[], key: string, last?: CacheEntry | MemRecord, kind: LoadKind = LOAD): unknown {
+  private startLoad(thisArg: unknown, args: unknown[], key: string, last?: CacheEntry, kind: LoadKind = LOAD): unknown {
     if (this.features !== undefined) return this.featuredLoad(thisArg, args, key, last, kind)
     const t0 = this.metrics === undefined ? 0 : performance.now()
     let result: unknown
@@ -242,13 +287,61 @@ class CacheEngine {
       this.metrics?.recordError(this.name, 'load', errorTypeOf(error))
       throw error
     }
+    return this.loaded(key, result, t0, kind)
+  }
+
+  /** What a plain load answers once the function returned `result`: its promise in flight, or the stored value. */
+  private loaded(key: string, result: unknown, t0: number, kind: LoadKind): unknown {
     if (isThenable(result)) {
       this.asyncMode = true
+      // A miss waits in the in-memory store; a refresh leaves the entry it replaces there to be served meanwhile.
+      if (this.mem !== undefined && kind === LOAD) return this.holdFlight(key, Promise.resolve(result), t0)
       return this.fly(key, Promise.resolve(result), t0)
     }
     this.recordLoad(t0)
     const written = this.write(key, result)
     return isThenable(written) ? written.then(() => result) : result
+  }
+
+  /**
+   * A miss on an `InMemCache`: the load waits in the store as a placeholder record at `key`, which
+   * later misses join (see {@link decide}) and which is filled in place when the value lands — one
+   * map insertion per miss, no separate in-flight bookkeeping. Callers get the load's own promise:
+   * the landing is a reaction registered before any caller's, so the value is stored before they
+   * resume. Deleting, overwriting or clearing the key meanwhile drops the placeholder: the load
+   * then answers its callers but does not write.
+   */
+  private holdFlight(key: string, pending: Promise<unknown>, t0: number): Promise<unknown> {
+    const rec = this.mem!.hold(key, this, pending, clockNow())
+    pending.then(
+      (value) => this.landHeld(key, rec, value, t0),
+      (error) => this.failHeld(key, rec, error),
+    )
+    return pending
+  }
+
+  private landHeld(key: string, rec: MemRecord, value: unknown, t0: number): void {
+    const mem = this.mem!
+    // Nothing here may throw: this promise has no listener (a throwing metrics exporter is reported).
+    try {
+      this.recordLoad(t0)
+      if (value === undefined || (value === null && !this.cacheNull)) mem.release(key, rec)
+      // Stamped with the amortised clock: a reading at most ~1 ms (or a few dozen reads) old can only make
+      // the entry expire that much early, never late, and a miss does not pay for a clock read.
+      else if (mem.land(key, rec, value, clockNow(), this.ttl, this.life) && this.metrics !== undefined) this.recordSet(mem)
+    } catch (error) {
+      mem.release(key, rec)
+      reportError(error, { cacheName: this.name, key, operation: 'set' }, undefined, this.onError, this.logger)
+    }
+  }
+
+  private failHeld(key: string, rec: MemRecord, error: unknown): void {
+    this.mem!.release(key, rec)
+    try {
+      this.metrics?.recordError(this.name, 'load', errorTypeOf(error))
+    } catch (failure) {
+      reportError(failure, { cacheName: this.name, key, operation: 'load' }, undefined, this.onError, this.logger)
+    }
   }
 
   /** Registers `pending` as the in-flight load of `key`. */
@@ -339,9 +432,10 @@ class CacheEngine {
   }
 
   /** SWR: start at most one refresh of a stale key; its failure keeps the stale value and is reported. */
-  refreshInBackground(thisArg: unknown, args: unknown[], key: string, now: number, entry?: CacheEntry | MemRecord): void {
+  refreshInBackground(thisArg: unknown, args: unknown[], key: string, now: number, found: CacheEntry | MemRecord): void {
     if (this.inflight.has(key) || !mayRetryRefresh(this.failures.get(key), now)) return
     if (this.features !== undefined) {
+      const entry = this.entryOf(found)
       const run = () => this.backgroundLoad(thisArg, args, key, entry).catch(noop)
       if (this.asyncMode) {
         void run()
@@ -359,7 +453,7 @@ class CacheEngine {
     let pending: unknown
     if (this.asyncMode) {
       try {
-        pending = this.startLoad(thisArg, args, key)
+        pending = this.startLoad(thisArg, args, key, undefined, BACKGROUND)
       } catch (error) {
         this.refreshSettled(key, error)
         return
@@ -396,6 +490,8 @@ class CacheEngine {
 
   refresh(thisArg: unknown, args: unknown[]): unknown {
     const key = this.keyOf(args)
+    const held = this.mem?.slot(key, clockNow())
+    if (held !== undefined && held.ttl === PENDING && held.value === this) return held.promise
     const pending = this.inflight.get(key)
     if (pending !== undefined) return this.features?.lock === undefined ? pending : this.join(pending, thisArg, args, key, undefined)
     return this.startLoad(thisArg, args, key, undefined, REFRESH)
@@ -429,7 +525,7 @@ class CacheEngine {
   // ---- lock, refreshAhead, timeout, staleIfError: only engines with `features` come here ----
 
   /** A load with features: through the store's lock, under timeouts, with a stale fallback on failure. */
-  private featuredLoad(thisArg: unknown, args: unknown[], key: string, last: CacheEntry | MemRecord | undefined, kind: LoadKind): unknown {
+  private featuredLoad(thisArg: unknown, args: unknown[], key: string, last: CacheEntry | undefined, kind: LoadKind): unknown {
     const generation = this.generation
     if (this.features!.lock !== undefined) return this.lockedFlight(thisArg, args, key, last, kind, generation)
     const t0 = this.metrics === undefined ? 0 : performance.now()
@@ -467,7 +563,7 @@ class CacheEngine {
   }
 
   /** In-process callers joining a locked flight: a background refresh that skipped does not answer them. */
-  private join(pending: Promise<unknown>, thisArg: unknown, args: unknown[], key: string, last: CacheEntry | MemRecord | undefined): Promise<unknown> {
+  private join(pending: Promise<unknown>, thisArg: unknown, args: unknown[], key: string, last: CacheEntry | undefined): Promise<unknown> {
     return pending.then((value) => (value === SKIPPED ? this.load(thisArg, args, key, last) : value))
   }
 
@@ -486,7 +582,7 @@ class CacheEngine {
     args: unknown[],
     key: string,
     pending: Promise<unknown>,
-    last: CacheEntry | MemRecord | undefined,
+    last: CacheEntry | undefined,
     kind: LoadKind,
     generation: number,
     t0: number,
@@ -591,7 +687,7 @@ class CacheEngine {
     thisArg: unknown,
     args: unknown[],
     key: string,
-    last: CacheEntry | MemRecord | undefined,
+    last: CacheEntry | undefined,
     kind: LoadKind,
     generation: number,
   ): Promise<unknown> {
@@ -674,7 +770,7 @@ class CacheEngine {
   }
 
   /** A background refresh with features: reported like an SWR refresh; rejects with its (reported) failure. */
-  private backgroundLoad(thisArg: unknown, args: unknown[], key: string, entry: CacheEntry | MemRecord | undefined): Promise<boolean> {
+  private backgroundLoad(thisArg: unknown, args: unknown[], key: string, entry: CacheEntry | undefined): Promise<boolean> {
     let result: unknown
     try {
       result = this.startLoad(thisArg, args, key, entry, BACKGROUND)
@@ -709,6 +805,7 @@ function wrap(engine: CacheEngine): AnyFn {
   if (mem === undefined || unary === undefined || engine.ahead !== undefined) return general
   const name = engine.name
   const metrics = engine.metrics
+  const plain = engine.features === undefined
   // The hit path: no allocation (an async hit hands back the entry's cached promise), no await,
   // an amortised clock read. Anything else goes through `decide` or `general`.
   return function (this: unknown, a0?: unknown): unknown {
@@ -721,10 +818,16 @@ function wrap(engine: CacheEngine): AnyFn {
       return engine.failCall(error)
     }
     const now = clockNow()
-    const rec = mem.record(key, now)
+    // A record, a placeholder of a load under way (never fresh) or nothing.
+    const rec = mem.slot(key, now)
     if (rec !== undefined && now < rec.createdAt + rec.ttl) {
       if (metrics !== undefined) metrics.recordHit(name, false)
       return engine.asyncMode ? (rec.promise ??= Promise.resolve(rec.value)) : rec.value
+    }
+    if (rec === undefined && n === 1 && plain && engine.inflight.size === 0) {
+      // A first miss: nothing to join, nothing to serve.
+      if (metrics !== undefined) metrics.recordMiss(name)
+      return engine.missOne(this, a0, key)
     }
     return engine.decide(this, n === 1 ? [a0] : [], key, rec, false)
   }

@@ -5,7 +5,8 @@
  * wall time (a 1 ms unref'ed timer marks the cached reading old) and at least every
  * {@link READS_PER_CLOCK_READ} calls, whichever comes first. So a cached reading is never more than
  * about a millisecond old, and a hit does not pay for a clock read. `preciseNow()` always reads the
- * clock (used for timestamps that get stored).
+ * clock (used for timestamps that get stored; a value loaded on an in-memory miss is stamped with
+ * `now()`, which can only make it expire that much early).
  *
  * Both go through the global `Date.now` and `setTimeout` at call time, so fake timers (jest, sinon)
  * drive them: advancing fake time fires the 1 ms timer and the next read sees the new time.

@@ -7,6 +7,15 @@ import type { CacheEntry, CacheStorage } from './types.js'
  */
 export const NEVER = 0x3fffffff
 
+/**
+ * The `ttl` of a placeholder record: the engine's in-process single flight keeps a load's promise in
+ * the store's map, at its key, until the value lands (or the load fails). Placeholders are invisible
+ * to every public method (`get`, `exists`, `getEntry`, `getMany`, `size`, `memoryUsage`…).
+ */
+export const PENDING = -1
+/** The `ttl` of a placeholder that was removed or overwritten before its load landed: it never lands. */
+const DROPPED = -2
+
 /** A lifetime as stored: `NEVER` for none. */
 function span(seconds: number): number {
   return seconds >= NEVER ? NEVER : seconds
@@ -26,37 +35,50 @@ function spanTo(createdAt: number, until: number, tolerance: number): number {
 /**
  * One stored entry, kept compact because every cached value carries one: the only boxed number is
  * `createdAt`; the fresh and physical lifetimes are seconds relative to it (small integers in the
- * usual case), and `freshUntil` and the physical expiry are derived.
+ * usual case), and `freshUntil` and the physical expiry are derived ({@link recordFreshUntil}).
  * @internal
  */
-export class MemRecord {
+export interface MemRecord {
   /** Set on every read, cleared by the eviction hand (SIEVE). */
-  visited = false
-  /** A resolved promise of `value`, made on the first async hit and reused by later ones. */
-  promise: Promise<unknown> | undefined = undefined
-  constructor(
-    public value: unknown,
-    /** Epoch seconds. */
-    public createdAt: number,
-    /** Seconds of freshness after `createdAt` (`NEVER` = always fresh). */
-    public ttl: number,
-    /** Seconds the entry is kept after `createdAt` (`NEVER` = no expiry); inclusive. */
-    public life: number,
-  ) {}
+  visited: boolean
+  /**
+   * A resolved promise of `value`, made on the first async hit and reused by later ones. On a
+   * placeholder (`ttl === PENDING`): the load's promise.
+   */
+  promise: Promise<unknown> | undefined
+  /** The value; on a placeholder, the owner of the load (see {@link InMemCache.hold}). */
+  value: unknown
+  /** Epoch seconds. */
+  createdAt: number
+  /** Seconds of freshness after `createdAt` (`NEVER` = always fresh); `PENDING` on a placeholder. */
+  ttl: number
+  /** Seconds the entry is kept after `createdAt` (`NEVER` = no expiry); inclusive. */
+  life: number
+}
 
-  get freshUntil(): number {
-    return this.ttl === NEVER ? Infinity : this.createdAt + this.ttl
-  }
+/**
+ * Records are made by this one object literal, not by `new` of a class: V8 tracks the allocation
+ * site of a literal and, seeing that its objects survive (as stored entries do), allocates them
+ * straight into the old generation, where a class instance would be copied there by the young
+ * generation's collector — which made that collector the largest cost of a miss.
+ */
+function newRecord(value: unknown, createdAt: number, ttl: number, life: number, promise: Promise<unknown> | undefined): MemRecord {
+  return { visited: false, promise, value, createdAt, ttl, life }
+}
 
-  /** Whether the entry has physically expired at `now` (the end is inclusive: still there at exactly it). */
-  isExpired(now: number): boolean {
-    return now > this.createdAt + this.life
-  }
+/** The end of a record's fresh period (epoch seconds; `Infinity` when it never goes stale). @internal */
+export function recordFreshUntil(rec: MemRecord): number {
+  return rec.ttl === NEVER ? Infinity : rec.createdAt + rec.ttl
+}
 
-  /** A plain `CacheEntry` copy: callers cannot disturb the store through it. */
-  toEntry(): CacheEntry {
-    return { value: this.value, freshUntil: this.freshUntil, createdAt: this.createdAt }
-  }
+/** A plain `CacheEntry` copy of a record: callers cannot disturb the store through it. @internal */
+export function recordEntry(rec: MemRecord): CacheEntry {
+  return { value: rec.value, freshUntil: recordFreshUntil(rec), createdAt: rec.createdAt }
+}
+
+/** Whether a record has physically expired at `now` (the end is inclusive: still there at exactly it). */
+function isExpired(rec: MemRecord, now: number): boolean {
+  return now > rec.createdAt + rec.life
 }
 
 /** Options of {@link InMemCache}. */
@@ -153,6 +175,8 @@ export class InMemCache implements CacheStorage {
   readonly maxSize: number
   readonly maxBytes: number
   private readonly map = new Map<string, MemRecord>()
+  /** How many records of `map` are placeholders (not counted by `size`). */
+  private pending = 0
   private bytes = 0
   /** Estimated size per key, kept only under `maxBytes`. */
   private readonly sizes = new Map<string, number>()
@@ -160,6 +184,8 @@ export class InMemCache implements CacheStorage {
   private hand: Iterator<string> | undefined
   /** When the map reaches this size, expired entries are swept (amortised O(1) per insertion). */
   private sweepAt = MIN_SWEEP_SIZE
+  /** No entry expires before this (epoch seconds): until then a sweep has nothing to do. */
+  private nextExpiry = Infinity
 
   constructor(options: InMemCacheOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('InMemCache: options must be an object')
@@ -172,23 +198,90 @@ export class InMemCache implements CacheStorage {
 
   /** Number of entries held (expired ones not yet swept included). */
   get size(): number {
-    return this.map.size
+    return this.map.size - this.pending
   }
 
   /**
-   * The live record for `key` if it has not physically expired at `now`, marked as read.
-   * The engine's hit path reads freshness straight from it.
+   * What the map holds for `key` if it has not physically expired at `now`, marked as read: a
+   * record, or a placeholder (`ttl === PENDING`, see {@link hold}). The engine's hit path reads
+   * freshness straight from it (a placeholder is never fresh: `createdAt + ttl` is in the past).
    * @internal
    */
-  record(key: string, now: number): MemRecord | undefined {
+  slot(key: string, now: number): MemRecord | undefined {
     const rec = this.map.get(key)
     if (rec === undefined) return undefined
-    if (rec.isExpired(now)) {
+    if (isExpired(rec, now)) {
       this.remove(key)
       return undefined
     }
     rec.visited = true
     return rec
+  }
+
+  /**
+   * The live record for `key` if it has not physically expired at `now`, marked as read; never a placeholder.
+   * @internal
+   */
+  record(key: string, now: number): MemRecord | undefined {
+    const rec = this.slot(key, now)
+    return rec === undefined || rec.ttl === PENDING ? undefined : rec
+  }
+
+  /**
+   * Puts a placeholder for a load of `key` started at `now` by `owner` (kept in the record's
+   * `value` until it lands) whose promise is `promise`, replacing whatever `key` held. It stays
+   * until {@link land} fills it in place or {@link release} removes it; removing or overwriting
+   * `key` meanwhile drops it (its load then does not write). Placeholders are never evicted or
+   * expired, and are invisible to the public methods.
+   * @internal
+   */
+  hold(key: string, owner: object, promise: Promise<unknown>, now: number): MemRecord {
+    const rec = newRecord(owner, now, PENDING, NEVER, promise)
+    // A placeholder already there is dropped; under maxBytes the size of the entry it replaces is untracked.
+    if (this.pending !== 0 || this.maxBytes !== Infinity) this.remove(key)
+    this.map.set(key, rec)
+    this.pending++
+    if (this.map.size >= this.sweepAt) this.sweepExpired()
+    return rec
+  }
+
+  /**
+   * Fills the placeholder `rec` of `key` with its loaded value, as {@link put} would store it.
+   * Returns false, storing nothing, when the placeholder was dropped meanwhile (`key` deleted,
+   * overwritten or cleared).
+   * @internal
+   */
+  land(key: string, rec: MemRecord, value: unknown, createdAt: number, ttl: number, life: number): boolean {
+    if (rec.ttl !== PENDING) return false
+    if (value === undefined) {
+      this.release(key, rec)
+      return false
+    }
+    this.pending--
+    rec.value = value
+    rec.createdAt = createdAt
+    rec.ttl = span(ttl)
+    rec.life = span(life)
+    // Not kept for hits: an entry that is never read again should not hold on to a promise.
+    rec.promise = undefined
+    this.expiresAt(rec)
+    if (this.maxSize !== Infinity || this.maxBytes !== Infinity) {
+      // A bounded store admits the value as a new insertion (the bounds do not count placeholders).
+      this.map.delete(key)
+      this.insert(key, rec)
+    }
+    return true
+  }
+
+  /**
+   * Removes the placeholder `rec` of `key` (its load failed or stored nothing), unless it was dropped already.
+   * @internal
+   */
+  release(key: string, rec: MemRecord): void {
+    if (rec.ttl !== PENDING) return
+    rec.ttl = DROPPED
+    this.pending--
+    this.map.delete(key)
   }
 
   /**
@@ -198,28 +291,52 @@ export class InMemCache implements CacheStorage {
    */
   put(key: string, value: unknown, createdAt: number, ttl: number, life: number): MemRecord {
     if (value === undefined) throw new TypeError(`InMemCache: cannot store undefined (key "${key}")`)
-    const rec = new MemRecord(value, createdAt, span(ttl), span(life))
+    const rec = newRecord(value, createdAt, span(ttl), span(life), undefined)
+    this.expiresAt(rec)
     if (this.maxSize === Infinity && this.maxBytes === Infinity) {
-      // Unbounded: one Map operation. Map.set on an existing key keeps its place in the order.
+      // Unbounded: one Map operation (more while loads are pending). Map.set on an existing key keeps its place in the order.
+      if (this.pending !== 0) this.displace(key)
       this.map.set(key, rec)
       if (this.map.size >= this.sweepAt) this.sweepExpired()
       return rec
     }
+    if (this.pending !== 0) this.displace(key)
+    this.insert(key, rec)
+    return rec
+  }
+
+  /** Stores `rec` at `key` in a bounded store: evicts to make room for a new key, tracks its size. */
+  private insert(key: string, rec: MemRecord): void {
     const old = this.map.get(key)
     if (old === undefined) {
-      if (this.map.size >= this.maxSize) this.evict()
+      if (this.map.size - this.pending >= this.maxSize) this.evict()
       else if (this.map.size >= this.sweepAt) this.sweepExpired()
     }
     // An overwrite keeps the key's place in the eviction order.
     this.map.set(key, rec)
     if (this.maxBytes !== Infinity) {
       // Sizes are only estimated when a byte bound needs them.
-      const size = RECORD_OVERHEAD_BYTES + key.length * 2 + estimateBytes(value)
+      const size = RECORD_OVERHEAD_BYTES + key.length * 2 + estimateBytes(rec.value)
       this.bytes += size - (this.sizes.get(key) ?? 0)
       this.sizes.set(key, size)
       this.enforceBytes(key)
     }
-    return rec
+  }
+
+  /** Notes when a new entry expires physically, for {@link cleanupExpired}. */
+  private expiresAt(rec: MemRecord): void {
+    const until = rec.createdAt + rec.life
+    if (until < this.nextExpiry) this.nextExpiry = until
+  }
+
+  /** `key` is about to be overwritten or removed: a placeholder there is dropped (its load will not write) and removed. */
+  private displace(key: string): void {
+    const old = this.map.get(key)
+    if (old !== undefined && old.ttl === PENDING) {
+      old.ttl = DROPPED
+      this.pending--
+      this.map.delete(key)
+    }
   }
 
   get(key: string): unknown | undefined {
@@ -244,7 +361,8 @@ export class InMemCache implements CacheStorage {
 
   /** A copy of the stored entry (timestamps and a reference to the value). */
   getEntry(key: string): CacheEntry | undefined {
-    return this.record(key, clockNow())?.toEntry()
+    const rec = this.record(key, clockNow())
+    return rec === undefined ? undefined : recordEntry(rec)
   }
 
   setEntry(key: string, entry: CacheEntry, ttl?: number): void {
@@ -279,21 +397,34 @@ export class InMemCache implements CacheStorage {
   }
 
   clear(): void {
+    if (this.pending !== 0) {
+      this.map.forEach((rec) => {
+        if (rec.ttl === PENDING) rec.ttl = DROPPED
+      })
+      this.pending = 0
+    }
     this.map.clear()
     this.sizes.clear()
     this.bytes = 0
     this.hand = undefined
     this.sweepAt = MIN_SWEEP_SIZE
+    this.nextExpiry = Infinity
   }
 
   /** Remove every physically expired entry now; returns how many were removed. */
   cleanupExpired(): number {
     const t = preciseNow()
+    // Nothing has expired yet (the end of a lifetime is inclusive): no pass over the entries.
+    if (t <= this.nextExpiry) return 0
     const before = this.map.size
+    let next = Infinity
     // forEach, not for-of over entries: no [key, value] array per entry. Deleting while iterating is safe.
     this.map.forEach((rec, key) => {
-      if (rec.isExpired(t)) this.remove(key)
+      const until = rec.createdAt + rec.life
+      if (t > until) this.remove(key)
+      else if (until < next && rec.ttl !== PENDING) next = until
     })
+    this.nextExpiry = next
     return before - this.map.size
   }
 
@@ -303,12 +434,13 @@ export class InMemCache implements CacheStorage {
    * without a byte bound, to keep insertions cheap).
    */
   memoryUsage(): { bytes: number; entries: number; mb: number } {
-    const entries = this.map.size
+    const entries = this.size
     let bytes = this.bytes
     if (this.maxBytes === Infinity) {
       let sampled = 0
       let sum = 0
       for (const [key, rec] of this.map) {
+        if (rec.ttl === PENDING) continue
         sum += RECORD_OVERHEAD_BYTES + key.length * 2 + estimateBytes(rec.value)
         if (++sampled === MEMORY_SAMPLE) break
       }
@@ -318,6 +450,7 @@ export class InMemCache implements CacheStorage {
   }
 
   private remove(key: string): void {
+    if (this.pending !== 0) this.displace(key)
     this.map.delete(key)
     if (this.maxBytes !== Infinity) {
       this.bytes -= this.sizes.get(key) ?? 0
@@ -337,7 +470,9 @@ export class InMemCache implements CacheStorage {
       }
       const key = next.value
       const rec = this.map.get(key)!
-      if (rec.visited && !rec.isExpired(t)) {
+      // A placeholder is a load under way, not an entry: it is not evicted.
+      if (rec.ttl === PENDING) continue
+      if (rec.visited && !isExpired(rec, t)) {
         rec.visited = false
         continue
       }
@@ -356,8 +491,12 @@ export class InMemCache implements CacheStorage {
   }
 
   private enforceBytes(key: string): void {
-    while (this.bytes > this.maxBytes && this.map.size > 1) this.evict()
+    while (this.bytes > this.maxBytes && this.map.size - this.pending > 1) {
+      const before = this.map.size
+      this.evict()
+      if (this.map.size === before) break
+    }
     // A single entry larger than the whole budget is not kept.
-    if (this.bytes > this.maxBytes && this.map.size === 1 && (this.sizes.get(key) ?? 0) > this.maxBytes) this.clear()
+    if (this.bytes > this.maxBytes && this.map.size - this.pending === 1 && (this.sizes.get(key) ?? 0) > this.maxBytes) this.remove(key)
   }
 }

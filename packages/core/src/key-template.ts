@@ -351,7 +351,7 @@ function assemble(literals: string[], phs: Placeholder[], ctx: Context): KeyBuil
   }
 
   // Values are strings or numbers nearly always: test for those inline and leave the rest to
-  // formatValue, which also throws the error messages.
+  // formatValue, which also throws the error messages (and formats numbers the same way).
   let builder: KeyBuilder
   let one: ((a: unknown) => string) | undefined
   const all0 = phs.every((p) => p.get0 !== undefined)
@@ -360,14 +360,28 @@ function assemble(literals: string[], phs: Placeholder[], ctx: Context): KeyBuil
     const [p0, s0] = literals
     const ph = phs[0]
     const { get, get0 } = ph
-    builder = ((args: ArrayLike<unknown>) => {
-      const v = get(args)
-      return p0 + (typeof v === 'string' ? v : formatValue(v, ph, ctx, args)) + s0
-    }) as KeyBuilder
-    if (get0 !== undefined) {
-      one = (a) => {
-        const v = get0(a)
-        return p0 + (typeof v === 'string' ? v : formatValue(v, ph, ctx, undefined, a)) + s0
+    // The common `prefix:{id}` has no suffix: one concatenation, not two.
+    if (s0 === '') {
+      builder = ((args: ArrayLike<unknown>) => {
+        const v = get(args)
+        return p0 + (typeof v === 'string' ? v : typeof v === 'number' ? '' + v : formatValue(v, ph, ctx, args))
+      }) as KeyBuilder
+      if (get0 !== undefined) {
+        one = (a) => {
+          const v = get0(a)
+          return p0 + (typeof v === 'string' ? v : typeof v === 'number' ? '' + v : formatValue(v, ph, ctx, undefined, a))
+        }
+      }
+    } else {
+      builder = ((args: ArrayLike<unknown>) => {
+        const v = get(args)
+        return p0 + (typeof v === 'string' ? v : typeof v === 'number' ? '' + v : formatValue(v, ph, ctx, args)) + s0
+      }) as KeyBuilder
+      if (get0 !== undefined) {
+        one = (a) => {
+          const v = get0(a)
+          return p0 + (typeof v === 'string' ? v : typeof v === 'number' ? '' + v : formatValue(v, ph, ctx, undefined, a)) + s0
+        }
       }
     }
   } else if (n === 2) {

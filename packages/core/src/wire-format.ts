@@ -45,7 +45,7 @@ export function encodeEntry(entry: CacheEntry, serializer: Serializer): Uint8Arr
 /**
  * Decode bytes written by {@link encodeEntry} (or by the Python library). Accepts a `Uint8Array`
  * or a `Buffer`, including views into a larger buffer (the payload is handed to the serializer as
- * a view, not a copy).
+ * a plain `Uint8Array` view, not a copy, also when the input is a `Buffer`).
  *
  * Anything that is not a valid entry (not bytes, shorter than the 16-byte header, a NaN or
  * otherwise impossible timestamp, a payload the serializer cannot decode) throws
@@ -67,19 +67,36 @@ export function decodeEntry(bytes: Uint8Array, serializer: Serializer): CacheEnt
       `entry is ${bytes.byteLength} bytes, shorter than the ${WIRE_HEADER_BYTES}-byte header`,
     )
   }
-  // A Buffer is often a slice of a shared pool: the view must start at its byteOffset.
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const freshUntil = view.getFloat64(0, false)
-  const createdAt = view.getFloat64(8, false)
+  const freshUntil = readFloat64BE(bytes, 0)
+  const createdAt = readFloat64BE(bytes, 8)
   checkTimestamps(freshUntil, createdAt, 'decode')
   let value: unknown
+  // A plain view, not `subarray`: on a Buffer that goes through the species constructor (a Buffer
+  // again), which costs several times as much. A Buffer is often a slice of a shared pool: the view
+  // starts at its byteOffset.
+  const payload = new Uint8Array(bytes.buffer, bytes.byteOffset + WIRE_HEADER_BYTES, bytes.byteLength - WIRE_HEADER_BYTES)
   try {
-    value = serializer.loads(bytes.subarray(WIRE_HEADER_BYTES))
+    value = serializer.loads(payload)
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
     throw new WireFormatError(`entry payload does not decode: ${reason}`, { cause: error })
   }
   return { value, freshUntil, createdAt }
+}
+
+// One scratch f64 and its bytes: reading a timestamp allocates nothing (a DataView per read would).
+const scratch = new Float64Array(1)
+const scratchBytes = new Uint8Array(scratch.buffer)
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
+/** The big-endian f64 at `offset` of `bytes` (which holds at least `offset + 8` bytes). */
+function readFloat64BE(bytes: Uint8Array, offset: number): number {
+  if (littleEndian) {
+    for (let i = 0; i < 8; i++) scratchBytes[i] = bytes[offset + 7 - i]
+  } else {
+    for (let i = 0; i < 8; i++) scratchBytes[i] = bytes[offset + i]
+  }
+  return scratch[0]
 }
 
 /** NaN or a non-finite createdAt can only come from corruption (or a bug), never from a real write. */

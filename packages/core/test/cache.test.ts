@@ -126,6 +126,126 @@ describe('single-flight', () => {
     expect(calls).toBe(2)
   })
 
+  // A miss on an InMemCache keeps its load in the store as a placeholder record until the value lands.
+  describe('loads waiting in an InMemCache', () => {
+    const slow = (calls: { n: number }, ms = 10) => async (id: number) => {
+      calls.n++
+      await new Promise((r) => setTimeout(r, ms))
+      return { id, n: calls.n }
+    }
+
+    test('the store shows no entry for a key being loaded; later callers join the load', async () => {
+      const store = new InMemCache()
+      const calls = { n: 0 }
+      const get = cache(60, { key: 'user:{id}', store })(slow(calls))
+      const first = get(1)
+      expect(store.size).toBe(0)
+      expect(store.get('user:1')).toBeUndefined()
+      expect(store.exists('user:1')).toBe(false)
+      expect(store.getEntry('user:1')).toBeUndefined()
+      expect(store.getMany(['user:1'])).toEqual(new Map())
+      expect(store.memoryUsage().entries).toBe(0)
+      expect(get.peek(1)).toBeUndefined()
+      const joined = [get(1), get(1), get.refresh(1)]
+      await advance(0.01)
+      const values = await Promise.all([first, ...joined])
+      expect(calls.n).toBe(1)
+      expect(new Set(values).size).toBe(1)
+      expect(store.size).toBe(1)
+      expect(store.get('user:1')).toBe(values[0])
+    })
+
+    test('a failed load leaves nothing behind and the next call loads again', async () => {
+      const store = new InMemCache()
+      let n = 0
+      const get = cache(60, { store, name: 'f' })(async () => {
+        n++
+        await new Promise((r) => setTimeout(r, 10))
+        if (n === 1) throw new Error('down')
+        return n
+      })
+      const failed = get()
+      const joined = get()
+      await advance(0.01)
+      await expect(failed).rejects.toThrow('down')
+      await expect(joined).rejects.toThrow('down')
+      expect(store.size).toBe(0)
+      const next = get()
+      await advance(0.01)
+      expect(await next).toBe(2)
+      expect(n).toBe(2)
+    })
+
+    test('a value written to the store during a load wins over it; clear() during a load keeps it from writing', async () => {
+      const store = new InMemCache()
+      const calls = { n: 0 }
+      const get = cache(60, { key: 'user:{id}', store })(slow(calls))
+      const p = get(1)
+      store.set('user:1', 'written meanwhile', 60)
+      await advance(0.01)
+      expect(await p).toEqual({ id: 1, n: 1 }) // its callers still get the loaded value
+      expect(store.get('user:1')).toBe('written meanwhile')
+      expect(await get(1)).toBe('written meanwhile')
+
+      const q = get(2)
+      await get.clear()
+      await advance(0.01)
+      expect(await q).toEqual({ id: 2, n: 2 })
+      expect(store.size).toBe(0)
+    })
+
+    test('functions sharing a store never join each other\'s loads', async () => {
+      const store = new InMemCache()
+      const a = cache(60, { key: 'k:{id}', store })(async (id: number) => {
+        await new Promise((r) => setTimeout(r, 10))
+        return `a${id}`
+      })
+      const b = cache(60, { key: 'k:{id}', store })(async (id: number) => {
+        await new Promise((r) => setTimeout(r, 5))
+        return `b${id}`
+      })
+      const syncC = cache(60, { key: 'k:{id}', store })((id: number) => `c${id}`)
+      const pa = a(1)
+      const pb = b(1) // its own load: the key now waits for b's
+      await advance(0.01)
+      expect([await pa, await pb]).toEqual(['a1', 'b1'])
+      expect(store.get('k:1')).toBe('b1') // a's load was displaced and did not write
+      const pa2 = a(2)
+      expect(syncC(2)).toBe('c2') // a synchronous function does not wait for a's load
+      await advance(0.01)
+      expect(await pa2).toBe('a2')
+      expect(store.get('k:2')).toBe('c2')
+    })
+
+    test('a bounded store stays within maxSize under many concurrent misses', async () => {
+      const store = new InMemCache({ maxSize: 10 })
+      const calls = { n: 0 }
+      const get = cache(60, { key: 'user:{id}', store })(slow(calls))
+      const all = Promise.all(Array.from({ length: 50 }, (_, i) => get(i)))
+      expect(store.size).toBe(0)
+      await advance(0.01)
+      const values = await all
+      expect(values.map((v) => v.id)).toEqual(Array.from({ length: 50 }, (_, i) => i))
+      expect(calls.n).toBe(50)
+      expect(store.size).toBe(10)
+      expect(store.get('user:49')).toEqual({ id: 49, n: 50 })
+    })
+
+    test('a loaded entry is stamped when its value lands and lives exactly its TTL', async () => {
+      const calls = { n: 0 }
+      const get = cache(60, { key: 'user:{id}' })(slow(calls, 1000))
+      const p = get(1)
+      await advance(1)
+      await p
+      await advance(59.999)
+      expect((await get(1)).n).toBe(1)
+      await advance(0.001) // createdAt (T0 + 1 s, when the value landed) + 60 s
+      const again = get(1)
+      await advance(1)
+      expect((await again).n).toBe(2)
+    })
+  })
+
   test('a synchronous throw reaches the caller and is not cached', () => {
     let calls = 0
     const get = cache(60)((x: number) => {
