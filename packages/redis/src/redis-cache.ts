@@ -121,6 +121,13 @@ export class RedisCache implements CacheStorage, LockingStorage {
   private readonly breaker: CircuitBreaker | undefined
   private readonly router: ClusterRouter | undefined
   private readonly sweeper: DeadlineSweeper | undefined
+  /**
+   * Whether a GET may skip node-redis's command layer (`sendCommand`): on a single client without a
+   * client-level `keyPrefix`, which only node-redis's typed commands apply.
+   */
+  private readonly rawGet: boolean
+  /** The client's own `keyPrefix` (node-redis option), which typed commands add to every key. */
+  private readonly clientKeyPrefix: string
   private readonly locks = new Set<RedisLock>()
   private closed = false
 
@@ -163,6 +170,9 @@ export class RedisCache implements CacheStorage, LockingStorage {
     // command, which costs several times the command at pipelined rates and cannot end a command
     // already written to a hung socket anyway).
     this.cmd = client.withCommandOptions(this.commandOptions()) as RedisCommands
+    const keyPrefix = (client as { _keyPrefix?: unknown })._keyPrefix
+    this.clientKeyPrefix = typeof keyPrefix === 'string' ? keyPrefix : ''
+    this.rawGet = this.router === undefined && keyPrefix === undefined
     client.on('error', this.onClientError)
     // A cluster client emits `error` for topology discovery only; its nodes' connections report
     // through `node-error` / `node-ready`.
@@ -301,23 +311,66 @@ export class RedisCache implements CacheStorage, LockingStorage {
   // ---------------------------------------------------------------- reads
 
   getEntry(key: string): Promise<CacheEntry | undefined> {
-    const k = this.prefix + key
-    return this.run(
-      (c) => c.get(k),
-      (bytes) => this.decode(key, bytes),
-      (error) => this.errors.fail(error, 'getEntry', key, undefined),
-      this.nodeOf(k),
-    )
+    return this.read(key, 'getEntry') as Promise<CacheEntry | undefined>
   }
 
   get(key: string): Promise<unknown | undefined> {
+    return this.read(key, 'get')
+  }
+
+  /**
+   * A GET, answering the decoded entry (`getEntry`) or its value (`get`): {@link run} for the hot
+   * path of every hit, without per-call closures for the command and its outcomes. When it can
+   * ({@link rawGet}), the command goes through `sendCommand`: `client.get()` adds node-redis's
+   * command layers (two more async functions, each resolving with the reply `Buffer`), which cost
+   * more than everything else a hit does.
+   */
+  private read(key: string, operation: 'get' | 'getEntry'): Promise<unknown> {
     const k = this.prefix + key
-    return this.run(
-      (c) => c.get(k),
-      (bytes) => this.decode(key, bytes)?.value,
-      (error) => this.errors.fail(error, 'get', key, undefined),
-      this.nodeOf(k),
-    )
+    const node = this.nodeOf(k)
+    const breaker = node === undefined || node === null ? this.breaker : this.router!.breakerOf(node.address)
+    const refusal = this.refusal(node, breaker)
+    if (refusal !== undefined) {
+      try {
+        return Promise.resolve(this.errors.fail(refusal, operation, key, undefined))
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
+    let reply: Promise<Buffer | null>
+    try {
+      reply = this.rawGet ? (this.cmd.sendCommand(['GET', k]) as Promise<Buffer | null>) : this.cmd.get(k)
+    } catch (error) {
+      reply = Promise.reject(error)
+    }
+    const sweeper = this.sweeper
+    return new Promise<unknown>((resolve, reject) => {
+      let done = false
+      let ticket: DeadlineTicket | undefined
+      const fail = (error: unknown): void => {
+        if (done) return
+        done = true
+        if (ticket !== undefined) sweeper!.untrack(ticket)
+        if (breaker !== undefined) {
+          if (isAvailabilityError(error)) breaker.failure()
+          else breaker.success()
+        }
+        try {
+          resolve(this.errors.fail(error, operation, key, undefined))
+        } catch (raised) {
+          reject(raised)
+        }
+      }
+      reply.then((bytes) => {
+        if (done) return
+        done = true
+        if (ticket !== undefined) sweeper!.untrack(ticket)
+        breaker?.success()
+        const entry = this.decode(key, bytes)
+        resolve(operation === 'get' ? entry?.value : entry)
+      }, fail)
+      if (sweeper !== undefined) ticket = sweeper.track(fail)
+    })
   }
 
   exists(key: string): Promise<boolean> {
@@ -585,14 +638,19 @@ export class RedisCache implements CacheStorage, LockingStorage {
       await this.send(() => node.flushDb(), master)
       return
     }
-    const match = globEscape(this.prefix) + '*'
+    // A client-level `keyPrefix` is added by node-redis to the keys of typed commands (UNLINK) but
+    // not to a SCAN pattern nor stripped from its replies: match on the full name, unlink without it.
+    const clientPrefix = this.clientKeyPrefix
+    const match = globEscape(clientPrefix + this.prefix) + '*'
+    const prefixBytes = Buffer.byteLength(clientPrefix)
+    const own = (full: Buffer): Buffer => full.subarray(prefixBytes)
     let cursor = '0'
     do {
       const page = await this.send(() => node.scan(cursor, { MATCH: match, COUNT: SCAN_COUNT }), master)
       cursor = String(page.cursor)
       if (page.keys.length === 0) continue
       if (this.router === undefined) {
-        await this.send(() => node.unlink(page.keys))
+        await this.send(() => node.unlink(clientPrefix === '' ? page.keys : page.keys.map(own)))
         continue
       }
       // A page holds keys of many slots; a multi-key UNLINK must stay within one. Through the
@@ -600,7 +658,7 @@ export class RedisCache implements CacheStorage, LockingStorage {
       const groups = this.router.group(page.keys)
       const unlinks: Array<Promise<number>> = []
       for (const [owner, bySlot] of groups) {
-        for (const indices of bySlot.values()) unlinks.push(this.send((c) => c.unlink(indices.map((i) => page.keys[i])), owner))
+        for (const indices of bySlot.values()) unlinks.push(this.send((c) => c.unlink(indices.map((i) => own(page.keys[i]))), owner))
       }
       await Promise.all(unlinks)
     } while (cursor !== '0')

@@ -14,6 +14,8 @@ export interface RedisClientLike {
 
 /** @internal The commands called, on a client whose blob strings come back as `Buffer`s. */
 export interface RedisCommands {
+  /** A raw command on a single client (`['GET', key]`); a cluster's `sendCommand` takes other arguments. */
+  sendCommand(args: Array<string | Buffer>): Promise<unknown>
   get(key: string): Promise<Buffer | null>
   mGet(keys: string[]): Promise<Array<Buffer | null>>
   set(key: string, value: Buffer, options?: object): Promise<unknown>

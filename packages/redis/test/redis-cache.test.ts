@@ -1,6 +1,6 @@
 import { runStorageSuite } from '@acache/storage-test-suite'
 import { HybridCache as CoreHybridCache, InMemoryMetrics, serializers, supportsLocking, WireFormatError } from '@acache/core'
-import { RESP_TYPES } from 'redis'
+import { createClient, RESP_TYPES } from 'redis'
 import { HybridCache, LOCK_NAMESPACE, RedisCache } from '../src/index.js'
 import { connect, sleep, type TestClient } from './support/clients.js'
 import { RedisServer } from './support/redis-server.js'
@@ -67,6 +67,31 @@ describe('RedisCache specifics', () => {
     // and the other way round: bytes written by someone else (e.g. the Python library) are read
     await raw.set('vec:py', Buffer.from('7ff000000000000041d954fc400000007b2261223a317d', 'hex'))
     expect(await store.getEntry('py')).toEqual({ value: { a: 1 }, freshUntil: Infinity, createdAt: 1700000000 })
+  })
+
+  test('reads honour a client-level keyPrefix (which only node-redis typed commands apply)', async () => {
+    const prefixed = createClient({ url: server.url, keyPrefix: 'app:' })
+    prefixed.on('error', () => {})
+    await prefixed.connect()
+    try {
+      const store = track(new RedisCache(prefixed, { prefix: 'kp:', onError: 'raise' }))
+      await store.set('k', { a: 1 }, 60)
+      expect((await bytesOf('app:kp:k'))!.length).toBeGreaterThan(16)
+      expect(await store.get('k')).toEqual({ a: 1 })
+      expect((await store.getEntry('k'))?.value).toEqual({ a: 1 })
+      // and on a client without one, the same entry is read under its full name
+      const plain = track(new RedisCache(client, { prefix: 'app:kp:', onError: 'raise' }))
+      expect(await plain.get('k')).toEqual({ a: 1 })
+      // clear() finds the keys under their full name and removes them; others stay
+      await store.set('k2', 2, 60)
+      await raw.set('app:other', 'x')
+      await store.clear()
+      expect(await bytesOf('app:kp:k')).toBeNull()
+      expect(await bytesOf('app:kp:k2')).toBeNull()
+      expect(await raw.get('app:other')).toBe('x')
+    } finally {
+      await prefixed.close()
+    }
   })
 
   test('physical TTLs are milliseconds: a fractional ttl is honoured; ttl 0 = no expiry', async () => {
