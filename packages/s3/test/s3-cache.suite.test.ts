@@ -28,7 +28,9 @@ for (const [label, options] of variants) {
       createSibling: (store) => make((store as S3Cache).prefix.replace(/a\/$/, 'b/')),
       // The concurrent setIfNotExists race runs: the test server enforces S3's conditional writes
       // (see support/s3rver-process.cjs).
-      capabilities: { binary: false },
+      // A 1 s TTL in the expiry cases: a write and a read each cross HTTP to a server in another
+      // process, which on a loaded CI machine can take longer than the suite's default 0.3 s.
+      capabilities: { binary: false, ttlResolutionSeconds: 1 },
     },
   )
 }
