@@ -1,16 +1,4 @@
-import type { MetricsCollector } from '@acache/core'
-
-/** The `MetricsCollector` methods, in the order of core's interface. */
-export const METRICS_METHODS = [
-  'recordHit',
-  'recordMiss',
-  'recordSet',
-  'recordDelete',
-  'recordLatency',
-  'recordError',
-  'recordMemoryUsage',
-  'recordBackgroundRefresh',
-] as const satisfies ReadonlyArray<keyof MetricsCollector>
+import { METRICS_METHODS, type MetricsCollector } from '@acache/core'
 
 /** One of {@link METRICS_METHODS}. */
 export type MetricsMethod = (typeof METRICS_METHODS)[number]

@@ -6,8 +6,7 @@
  *
  * It exits when the server tells it to, and by itself when the server goes away (IPC disconnect).
  */
-import { bg, type MetricsCollector } from '@acache/core'
-import { METRICS_METHODS } from './metrics-fan-out.js'
+import { bg, METRICS_METHODS, type MetricsCollector } from '@acache/core'
 import { connectRedis, type DemoRedisClient } from './redis-connection.js'
 import { createSharedStore, SHARED_KEY, WRITER_INTERVAL, WRITER_TTL, type SharedRates } from './shared-store.js'
 import { SimulatedUpstream, type UpstreamSettings } from './upstream.js'

@@ -40,7 +40,7 @@ export type {
 export { encodeEntry, decodeEntry, WIRE_HEADER_BYTES } from './wire-format.js'
 export { serializers, resolveSerializer } from './serializers.js'
 export type { SerializerAlias } from './serializers.js'
-export { NULL_METRICS, InMemoryMetrics } from './metrics.js'
+export { NULL_METRICS, InMemoryMetrics, METRICS_METHODS } from './metrics.js'
 export type { InMemoryMetricsOptions, MetricsStats, CacheCounterStats, LatencyStats, MemoryStats, BackgroundRefreshStats } from './metrics.js'
 export { InstrumentedStorage } from './instrumented-storage.js'
 export { compileKey, type KeyBuilder, type KeyOption } from './key-template.js'

@@ -2,7 +2,17 @@ import type { MetricsCollector } from './types.js'
 
 function noop(): void {}
 
-/** The methods of the `MetricsCollector` protocol. */
+/**
+ * The methods of the `MetricsCollector` protocol, for code that forwards or wraps every one of them.
+ *
+ * @example
+ * ```ts
+ * // a collector that forwards every call to several others
+ * const fanOut = Object.fromEntries(
+ *   METRICS_METHODS.map((m) => [m, (...args: unknown[]) => collectors.forEach((c) => (c[m] as Function)(...args))]),
+ * ) as MetricsCollector
+ * ```
+ */
 export const METRICS_METHODS = [
   'recordHit',
   'recordMiss',
