@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
+import { LOCK_NAMESPACE } from '../../src/index.js'
 
 /** A test/fixtures/worker.mjs process (running the built dist), driven over IPC. */
 export class Worker {
@@ -53,4 +54,39 @@ export async function spawnWorkers(count: number, env: Record<string, string>, i
   })
   await Promise.all(made.map((w) => w.ready))
   return made
+}
+
+/**
+ * Starts `workers` racing for the cold key `cold` (each with `lock`) at the same
+ * instant, sampling the lock key's PTTL through `pTTL` while they run. Resolves with each worker's
+ * value, the samples and the lock key.
+ */
+export async function raceColdKeyWithLock(
+  workers: Worker[],
+  prefix: string,
+  pTTL: (key: string) => Promise<number>,
+): Promise<{ values: string[]; samples: number[]; lockKey: string }> {
+  const at = Date.now() + 300
+  const results = workers.map((w) => w.call<string>('race', { at }))
+  const samples: number[] = []
+  const lockKey = `${prefix}${LOCK_NAMESPACE}cold`
+  const sampling = (async () => {
+    const until = Date.now() + 1500
+    while (Date.now() < until) {
+      const pttl = await pTTL(lockKey)
+      if (pttl > 0) samples.push(pttl)
+      await new Promise((r) => setTimeout(r, 10))
+    }
+  })()
+  const values = await Promise.all(results)
+  await sampling
+  return { values, samples, lockKey }
+}
+
+/** Polls `worker` until key `id` left its L1: ms since `since`, or -1 after `limitMs`. */
+export async function msUntilEvicted(worker: Worker, id: number, since: number, limitMs: number): Promise<number> {
+  while (performance.now() - since < limitMs) {
+    if (!(await worker.call<boolean>('l1Has', { id }))) return performance.now() - since
+  }
+  return -1
 }
