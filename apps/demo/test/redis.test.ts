@@ -5,7 +5,7 @@
  */
 import { createClient } from 'redis'
 import { get, post, startDemoProcess, waitFor, type DemoProcess } from './support/demo-process.js'
-import { startRedisServer, type RedisServer } from './support/redis-server.js'
+import { RedisServer } from '../../../packages/redis/test/support/redis-server.js'
 
 let redis: RedisServer
 let client: ReturnType<typeof createClient>
@@ -13,7 +13,7 @@ let a: DemoProcess
 let b: DemoProcess
 
 beforeAll(async () => {
-  redis = await startRedisServer()
+  redis = await RedisServer.start()
   client = createClient({ url: redis.url })
   client.on('error', () => {})
   await client.connect()

@@ -1,9 +1,10 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { spawnRedisServer } from './redis-server.js'
 
 const run = promisify(execFile)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -52,34 +53,15 @@ export class ClusterNode {
     return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null
   }
 
-  spawn(): Promise<void> {
-    const args = [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
-      '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
-      '--cluster-node-timeout', String(this.nodeTimeoutMs),
-      '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'notice',
-    ]
-    const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    this.proc = proc
-    return new Promise((resolve, reject) => {
-      let out = ''
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start on ${this.port}:\n${out}`)), 15_000)
-      const onData = (chunk: Buffer) => {
-        out += chunk.toString()
-        if (out.includes('Ready to accept connections')) {
-          clearTimeout(timer)
-          proc.stdout!.off('data', onData)
-          proc.stdout!.resume() // keep draining: a full pipe would block the server
-          resolve()
-        }
-      }
-      proc.stdout!.on('data', onData)
-      proc.stderr!.on('data', (c: Buffer) => (out += c.toString()))
-      proc.on('exit', (code) => {
-        clearTimeout(timer)
-        if (!out.includes('Ready to accept connections')) reject(new Error(`redis-server exited (${code}):\n${out}`))
-      })
-    })
+  async spawn(): Promise<void> {
+    this.proc = await spawnRedisServer(
+      [
+        '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
+        '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
+        '--cluster-node-timeout', String(this.nodeTimeoutMs),
+      ],
+      15_000,
+    )
   }
 
   /** Runs `redis-cli -p <port> <args…>` and returns its output. */

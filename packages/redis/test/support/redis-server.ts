@@ -15,6 +15,38 @@ export function freePort(): Promise<number> {
 }
 
 /**
+ * Spawns `redis-server <args> --save '' --appendonly no` in the foreground and resolves once it
+ * accepts connections; rejects with its output when it exits first or takes longer than `timeoutMs`.
+ */
+export function spawnRedisServer(args: string[], timeoutMs: number): Promise<ChildProcess> {
+  const proc = spawn('redis-server', [...args, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'notice'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  return new Promise((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL') // the caller never gets the process: do not leave it running
+      reject(new Error(`redis-server did not start (${args.join(' ')}):\n${out}`))
+    }, timeoutMs)
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString()
+      if (out.includes('Ready to accept connections')) {
+        clearTimeout(timer)
+        proc.stdout!.off('data', onData)
+        proc.stdout!.resume() // keep draining: a full pipe would block the server
+        resolve(proc)
+      }
+    }
+    proc.stdout!.on('data', onData)
+    proc.stderr!.on('data', (c: Buffer) => (out += c.toString()))
+    proc.on('exit', (code) => {
+      clearTimeout(timer)
+      if (!out.includes('Ready to accept connections')) reject(new Error(`redis-server exited (${code}):\n${out}`))
+    })
+  })
+}
+
+/**
  * A real `redis-server` spawned for a test file on a free loopback port, killed by PID afterwards.
  * Supports SIGKILL + restart on the same port, and SIGSTOP / SIGCONT (a hung server).
  */
@@ -36,29 +68,8 @@ export class RedisServer {
     return this.proc?.pid
   }
 
-  private spawn(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'notice']
-    const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    this.proc = proc
-    return new Promise((resolve, reject) => {
-      let out = ''
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start on ${this.port}:\n${out}`)), 10_000)
-      const onData = (chunk: Buffer) => {
-        out += chunk.toString()
-        if (out.includes('Ready to accept connections')) {
-          clearTimeout(timer)
-          proc.stdout!.off('data', onData)
-          proc.stdout!.resume() // keep draining, never block the server on a full pipe
-          resolve()
-        }
-      }
-      proc.stdout!.on('data', onData)
-      proc.stderr!.on('data', (c: Buffer) => (out += c.toString()))
-      proc.on('exit', (code) => {
-        clearTimeout(timer)
-        if (!out.includes('Ready to accept connections')) reject(new Error(`redis-server exited (${code}):\n${out}`))
-      })
-    })
+  private async spawn(): Promise<void> {
+    this.proc = await spawnRedisServer(['--port', String(this.port), '--bind', '127.0.0.1'], 10_000)
   }
 
   private async signalAndWait(signal: NodeJS.Signals): Promise<void> {
